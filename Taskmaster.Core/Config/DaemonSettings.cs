@@ -1,0 +1,27 @@
+namespace Taskmaster.Core.Config;
+
+/// <summary>Where the daemon sends its own events through syslog; null in <see cref="DaemonSettings.Syslog"/> disables it.</summary>
+public sealed record SyslogSettings(string Socket, string Facility)
+{
+    public static readonly SyslogSettings Default = new("/dev/log", "daemon");
+}
+
+/// <summary>The validated <c>taskmasterd:</c> section.</summary>
+public sealed record DaemonSettings
+{
+    /// <summary>Control socket path; null means the per-user default (see <see cref="DefaultPaths"/>).</summary>
+    public string? Socket { get; init; }
+    /// <summary>Mode of the socket file (and its directory); default 0700.</summary>
+    public int SocketMode { get; init; } = Convert.ToInt32("700", 8);
+    /// <summary>Group allowed to use the socket besides root and the daemon's user.</summary>
+    public string? SocketGroup { get; init; }
+    /// <summary>The daemon's own log file; null means none.</summary>
+    public string? LogFile { get; init; }
+    /// <summary>Directory for program output files whose stdout/stderr key is absent; null means the default.</summary>
+    public string? LogDir { get; init; }
+    public string LogLevel { get; init; } = "info";
+    public string? PidFile { get; init; }
+    public SyslogSettings? Syslog { get; init; } = SyslogSettings.Default;
+
+    public static readonly DaemonSettings Default = new();
+}

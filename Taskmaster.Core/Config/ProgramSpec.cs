@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+
+namespace Taskmaster.Core.Config;
+
+/// <summary>How a program is restarted after it exits on its own (DESIGN §4).</summary>
+public enum AutoRestart
+{
+    Never,
+    Unexpected,
+    Always,
+}
+
+/// <summary>Where one output stream of a program goes.</summary>
+/// <param name="PathTemplate">File path, appended to; may hold <c>{n}</c> (replaced by the instance number).
+/// Null means discard (<c>none</c> in the config).</param>
+/// <param name="MaxBytes">Rotate when the file would grow past this many bytes; 0 disables rotation.</param>
+/// <param name="Backups">How many rotated files (<c>path.1</c> … <c>path.N</c>) to keep; 0 means truncate instead.</param>
+public sealed record OutputSpec(string? PathTemplate, long MaxBytes, int Backups)
+{
+    public static readonly OutputSpec Discard = new(null, 0, 0);
+
+    /// <summary>The concrete path for one instance, or null when the stream is discarded.</summary>
+    public string? PathFor(int instanceNumber) =>
+        PathTemplate?.Replace("{n}", instanceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
+/// <summary>Delay between failed starts: <c>Initial × Multiplier^(attempt-1)</c>, capped at <c>Max</c>.</summary>
+public sealed record BackoffSpec(TimeSpan Initial, double Multiplier, TimeSpan Max)
+{
+    public static readonly BackoffSpec Default = new(TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30));
+
+    /// <summary>The delay before retry number <paramref name="attempt"/> (1-based).</summary>
+    public TimeSpan DelayFor(int attempt)
+    {
+        if (attempt < 1) attempt = 1;
+        var ticks = Initial.Ticks * Math.Pow(Multiplier, attempt - 1);
+        return ticks >= Max.Ticks ? Max : TimeSpan.FromTicks((long)ticks);
+    }
+}
+
+/// <summary>
+/// One validated program of the configuration. Immutable; built only by the config loader.
+/// Equality is structural (collections compared by content), which <c>ConfigDiff</c> relies on.
+/// </summary>
+public sealed record ProgramSpec
+{
+    public required string Name { get; init; }
+    /// <summary>The command line as written in the config.</summary>
+    public required string Command { get; init; }
+    /// <summary>The command split like a shell would (no shell is run).</summary>
+    public required ImmutableArray<string> Argv { get; init; }
+    public int NumProcs { get; init; } = 1;
+    public bool AutoStart { get; init; } = true;
+    public AutoRestart AutoRestart { get; init; } = AutoRestart.Unexpected;
+    public ImmutableArray<int> ExitCodes { get; init; } = [0];
+    public int StartRetries { get; init; } = 3;
+    public TimeSpan StartTime { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Signal number (e.g. 15 for TERM).</summary>
+    public int StopSignal { get; init; } = 15;
+    public TimeSpan StopTime { get; init; } = TimeSpan.FromSeconds(10);
+    public required OutputSpec Stdout { get; init; }
+    public required OutputSpec Stderr { get; init; }
+    /// <summary>Added to (and overriding) the daemon's environment.</summary>
+    public ImmutableSortedDictionary<string, string> Env { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>Absolute path, or null for the daemon's working directory.</summary>
+    public string? WorkingDir { get; init; }
+    /// <summary>umask as a number (022 octal = 18), or null to inherit the daemon's.</summary>
+    public int? Umask { get; init; }
+    /// <summary>User name (or numeric uid) to run as; requires a root daemon.</summary>
+    public string? User { get; init; }
+    public BackoffSpec Backoff { get; init; } = BackoffSpec.Default;
+    /// <summary>Where the program was defined (for error messages).</summary>
+    public string SourceFile { get; init; } = "";
+    public int SourceLine { get; init; }
+
+    /// <summary>Instance names: <c>web</c> when numprocs is 1, else <c>web:0</c> … <c>web:N-1</c>.</summary>
+    public string InstanceName(int n) => NumProcs == 1 ? Name : $"{Name}:{n}";
+
+    /// <summary>True when a change between the two specs requires restarting the processes (DESIGN §5).</summary>
+    public bool RunsDifferentlyFrom(ProgramSpec other) =>
+        Command != other.Command
+        || !Argv.SequenceEqual(other.Argv)
+        || !Env.SequenceEqual(other.Env)
+        || WorkingDir != other.WorkingDir
+        || Umask != other.Umask
+        || User != other.User
+        || Stdout != other.Stdout
+        || Stderr != other.Stderr;
+
+    public bool Equals(ProgramSpec? other) =>
+        other is not null
+        && Name == other.Name
+        && !RunsDifferentlyFrom(other)
+        && NumProcs == other.NumProcs
+        && AutoStart == other.AutoStart
+        && AutoRestart == other.AutoRestart
+        && ExitCodes.SequenceEqual(other.ExitCodes)
+        && StartRetries == other.StartRetries
+        && StartTime == other.StartTime
+        && StopSignal == other.StopSignal
+        && StopTime == other.StopTime
+        && Backoff == other.Backoff;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Command, NumProcs);
+}

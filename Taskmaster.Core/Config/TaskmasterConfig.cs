@@ -1,0 +1,32 @@
+using System.Collections.Immutable;
+
+namespace Taskmaster.Core.Config;
+
+/// <summary>A whole validated configuration: daemon settings and programs by name.</summary>
+public sealed record TaskmasterConfig(DaemonSettings Daemon, ImmutableSortedDictionary<string, ProgramSpec> Programs)
+{
+    /// <summary>The files it was read from, in order.</summary>
+    public ImmutableArray<string> Sources { get; init; } = [];
+
+    public int InstanceCount => Programs.Values.Sum(p => p.NumProcs);
+
+    public bool Equals(TaskmasterConfig? other) =>
+        other is not null && Daemon == other.Daemon && Programs.SequenceEqual(other.Programs);
+
+    public override int GetHashCode() => Programs.Count;
+}
+
+/// <summary>One problem found in a config: where, which key, and what is allowed.</summary>
+public sealed record ConfigError(string File, int Line, int Column, string KeyPath, string Message)
+{
+    public override string ToString() =>
+        KeyPath.Length == 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}:{Line}:{Column}: {KeyPath}: {Message}";
+}
+
+/// <summary>Either a valid config or the full list of errors (never both, never an exception).</summary>
+public sealed record ConfigLoadResult(TaskmasterConfig? Config, ImmutableArray<ConfigError> Errors)
+{
+    public bool IsValid => Config is not null && Errors.IsEmpty;
+    public static ConfigLoadResult Ok(TaskmasterConfig config) => new(config, []);
+    public static ConfigLoadResult Fail(IEnumerable<ConfigError> errors) => new(null, [.. errors]);
+}

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+
+namespace Taskmaster.Core.Processes;
+
+/// <summary>Where one output stream of a running instance goes (a concrete path, not a template).</summary>
+/// <param name="Path">File appended to; null discards the stream.</param>
+/// <param name="MaxBytes">Rotate past this size; 0 disables rotation.</param>
+/// <param name="Backups">Rotated files kept (<c>path.1</c> … <c>path.N</c>).</param>
+public sealed record OutputTarget(string? Path, long MaxBytes, int Backups)
+{
+    public static readonly OutputTarget Discard = new(null, 0, 0);
+}
+
+/// <summary>Everything needed to start one instance. Built from a ProgramSpec by the caller.</summary>
+public sealed record SpawnRequest
+{
+    /// <summary>Instance name, for messages (<c>web:0</c>).</summary>
+    public required string Name { get; init; }
+    /// <summary>argv[0] is the program (a path, or a name looked up in the daemon's PATH).</summary>
+    public required ImmutableArray<string> Argv { get; init; }
+    /// <summary>Added to, and overriding, the daemon's environment.</summary>
+    public ImmutableSortedDictionary<string, string> Env { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public string? WorkingDir { get; init; }
+    public int? Umask { get; init; }
+    public string? User { get; init; }
+    public OutputTarget Stdout { get; init; } = OutputTarget.Discard;
+    public OutputTarget Stderr { get; init; } = OutputTarget.Discard;
+}
+
+/// <summary>Why a spawn failed, as a category the supervisor can act on.</summary>
+public enum SpawnErrorKind
+{
+    CommandNotFound,
+    NotExecutable,
+    WorkingDirectoryMissing,
+    UnknownUser,
+    NotRoot,
+    LogFileUnavailable,
+    Other,
+}
+
+/// <summary>Result of a spawn: a running child, or a failure with a reason a person understands.</summary>
+public abstract record SpawnResult
+{
+    private SpawnResult() { }
+
+    public sealed record Started(IChildProcess Process) : SpawnResult;
+
+    /// <param name="Message">E.g. <c>spawn error: command not found: /usr/bin/nope</c>.</param>
+    public sealed record Failed(SpawnErrorKind Kind, string Message) : SpawnResult;
+}
+
+/// <summary>How a process ended: an exit code, or a signal (possibly with a core dump).</summary>
+public readonly record struct ExitStatus(int? Code, int? Signal, bool CoreDumped)
+{
+    public static ExitStatus Exited(int code) => new(code, null, false);
+    public static ExitStatus Killed(int signal, bool core = false) => new(null, signal, core);
+
+    public override string ToString() =>
+        Code is { } c ? $"exit status {c}"
+        : $"terminated by {Signals.Name(Signal ?? 0)}{(CoreDumped ? " (core dumped)" : "")}";
+}
+
+/// <summary>A spawned child: its own session and process group (pgid == pid).</summary>
+public interface IChildProcess : IDisposable
+{
+    int Pid { get; }
+
+    /// <summary>Completes once the child has exited and been reaped. Never faults.</summary>
+    Task<ExitStatus> Exited { get; }
+
+    /// <summary>Send a signal to the child's whole process group. False if nothing was there to signal.</summary>
+    bool SignalGroup(int signal);
+
+    /// <summary>Reopen the output files (after logrotate moved them; SIGUSR2).</summary>
+    void ReopenLogs();
+}
+
+/// <summary>The OS seam the supervisor uses to start processes. Real: posix_spawn; tests: a fake.</summary>
+public interface IProcessSpawner
+{
+    /// <summary>Start one instance. Failures are synchronous and typed; never throws for an OS error.</summary>
+    SpawnResult Spawn(SpawnRequest request);
+}
