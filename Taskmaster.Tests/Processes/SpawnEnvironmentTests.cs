@@ -114,12 +114,14 @@ public sealed class SpawnEnvironmentTests : IDisposable
     [Fact]
     public async Task Child_starts_with_default_signal_dispositions_and_an_empty_mask_in_its_own_session()
     {
-        var text = await spawner.RunShellAsync(dir, "grep -E '^(SigBlk|SigIgn):' /proc/$$/status; ps -o pid=,pgid=,sid= -p $$");
-        Assert.Contains("SigBlk:\t0000000000000000", text);
-        Assert.Contains("SigIgn:\t0000000000000000", text);
-        var ids = text.Split('\n')[2].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(ids[0], ids[1]);
-        Assert.Equal(ids[0], ids[2]);
+        var status = await spawner.RunAsync(dir, Request("/bin/cat", "/proc/self/status"));
+        Assert.Contains("SigBlk:\t0000000000000000\n", status);
+        Assert.Contains("SigIgn:\t0000000000000000\n", status);
+        var stat = await spawner.RunAsync(dir, Request("/bin/cat", "/proc/self/stat"));
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var pid = stat[..stat.IndexOf(' ')];
+        Assert.Equal(pid, fields[2]); // process group
+        Assert.Equal(pid, fields[3]); // session
     }
 
     [Fact]

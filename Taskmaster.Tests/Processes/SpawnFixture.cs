@@ -39,15 +39,18 @@ internal static class SpawnFixture
     }
 
     /// <summary>Runs a shell script to completion with stdout to a file; returns its stdout.</summary>
-    public static async Task<string> RunShellAsync(this PosixSpawner spawner, TempDir dir, string script,
-        Func<SpawnRequest, SpawnRequest>? configure = null)
+    public static Task<string> RunShellAsync(this PosixSpawner spawner, TempDir dir, string script,
+        Func<SpawnRequest, SpawnRequest>? configure = null) =>
+        spawner.RunAsync(dir, (configure ?? (r => r))(Shell(script)));
+
+    /// <summary>Runs a request to completion with stdout to a file; asserts exit 0; returns its stdout.</summary>
+    public static async Task<string> RunAsync(this PosixSpawner spawner, TempDir dir, SpawnRequest request)
     {
         var output = dir.File($"out-{Guid.NewGuid():N}.log");
-        var request = Shell(script) with { Stdout = To(output), Stderr = To(output + ".err") };
-        using var child = spawner.Start((configure ?? (r => r))(request));
+        using var child = spawner.Start(request with { Stdout = To(output), Stderr = To(output + ".err") });
         var status = await child.WaitAsync();
         var text = File.ReadAllText(output);
-        Assert.True(status == ExitStatus.Exited(0), $"{script}: {status}; stderr: {File.ReadAllText(output + ".err")}");
+        Assert.True(status == ExitStatus.Exited(0), $"{string.Join(' ', request.Argv)}: {status}; stderr: {File.ReadAllText(output + ".err")}");
         return text;
     }
 
