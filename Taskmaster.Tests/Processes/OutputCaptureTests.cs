@@ -116,6 +116,47 @@ public sealed class OutputCaptureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_writer_faster_than_the_disk_is_paced_and_loses_nothing()
+    {
+        var log = dir.File("fast.log");
+        using var child = spawner.Start(Request("/bin/dd", "if=/dev/zero", "bs=1M", "count=300") with { Stdout = To(log) });
+        Assert.Equal(ExitStatus.Exited(0), await child.WaitAsync());
+        Assert.Equal(300L << 20, new FileInfo(log).Length);
+        Assert.Equal(0, child.Output.DroppedBytes);
+    }
+
+    [Fact]
+    public async Task A_stalled_output_file_never_blocks_the_child_output_is_dropped_and_reported()
+    {
+        var fifo = dir.File("stalled.fifo");
+        Assert.Equal(0, Mkfifo(fifo));
+        var reader = OpenNonBlocking(fifo); // a reader that never reads: writes block once the FIFO is full
+        try
+        {
+            using var child = spawner.Start(Request("/bin/dd", "if=/dev/zero", "bs=1M", "count=100") with { Stdout = To(fifo) });
+            Assert.Equal(ExitStatus.Exited(0), await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken));
+            Assert.True(child.Output.DroppedBytes > 0);
+            lock (problems) Assert.Contains(problems, p => p.Path == fifo && p.Message.Contains("does not keep up"));
+        }
+        finally
+        {
+            Tmds.Linux.LibC.close(reader); // unblocks the stuck write (EPIPE)
+        }
+    }
+
+    private static unsafe int Mkfifo(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return Tmds.Linux.LibC.mkfifo(p, 0x1a4);
+    }
+
+    private static unsafe int OpenNonBlocking(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return Tmds.Linux.LibC.open(p, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_NONBLOCK, 0);
+    }
+
+    [Fact]
     public async Task Instances_sharing_a_file_all_land_in_it()
     {
         var log = dir.File("shared.log");

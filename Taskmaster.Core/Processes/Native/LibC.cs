@@ -47,14 +47,6 @@ internal static unsafe partial class LibC
         public byte* Gecos, Dir, Shell;
     }
 
-    /// <summary>Syscall numbers of the raw credential calls (they change only the calling thread).</summary>
-    public static (long SetGroups, long SetResGid, long SetResUid) CredentialSyscalls =>
-        RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => (116, 119, 117),
-            Architecture.Arm64 => (159, 149, 147),
-            var a => throw new PlatformNotSupportedException($"no credential syscall numbers for {a}"),
-        };
 
     /// <summary>Fills a sigset_t with signals 1–64 except SIGKILL and SIGSTOP (glibc's sigfillset leaves out 32, 33).</summary>
     public static void FillSignalSet(byte* set)

@@ -18,11 +18,17 @@ internal sealed class LogFile : IThreadPoolWorkItem
     public const int ReadSize = 1 << 20;
     private const int SmallChunk = 64 * 1024;
     public const long MaxQueuedBytes = 64L << 20;
+    /// <summary>Past this many queued bytes a pipe stops being read until the writer is below <see cref="LowWater"/>.</summary>
+    public const long HighWater = 8L << 20, LowWater = 2L << 20;
+    /// <summary>A writer that made no progress for this long is stalled: pipes are read (and dropped) again.</summary>
+    public const long StallMs = 1000;
 
     private readonly object gate = new();
     private readonly Queue<Entry> queue = new();
     private readonly Action<OutputProblem>? report;
+    private readonly List<OutputStream> paused = [];
     private long queuedBytes;
+    private long lastProgress = Environment.TickCount64;
     private bool scheduled, reopenRequested, overflowing, failing, closed;
     private int fd;
     private long size;
@@ -77,11 +83,30 @@ internal sealed class LogFile : IThreadPoolWorkItem
                 next = buffer;
             }
             queue.Enqueue(new Entry(chunk, length, stats, null));
+            if (queuedBytes == 0) Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
             queuedBytes += length;
             ScheduleLocked();
             return next;
         }
     }
+
+    /// <summary>
+    /// Flow control: true when the stream should stop reading because this file's writer is behind but moving.
+    /// A slow disk thus paces the child the way writing the file itself would (nothing lost), while a stalled
+    /// writer (no progress for <see cref="StallMs"/>) never pauses anyone: reading goes on and the excess is dropped.
+    /// </summary>
+    public bool PauseIfBehind(OutputStream stream)
+    {
+        lock (gate)
+        {
+            if (queuedBytes <= HighWater || Stalled) return false;
+            paused.Add(stream);
+            return true;
+        }
+    }
+
+    /// <summary>True when data is queued and the writer has made no progress for <see cref="StallMs"/>.</summary>
+    public bool Stalled => queuedBytes > 0 && Environment.TickCount64 - Interlocked.Read(ref lastProgress) > StallMs;
 
     /// <summary>Asks the writer to reopen the file (after logrotate moved it; SIGUSR2).</summary>
     public void RequestReopen()
@@ -142,6 +167,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
                         return;
                     }
                     queuedBytes -= entry.Length;
+                    if (queuedBytes == 0) Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
                 }
             }
             if (reopen)
@@ -154,9 +180,23 @@ internal sealed class LogFile : IThreadPoolWorkItem
             {
                 Write(buffer, entry.Length, entry.Stats!);
                 ArrayPool<byte>.Shared.Return(buffer);
+                Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
+                ResumeIfCaughtUp();
             }
             entry.Done?.Invoke();
         }
+    }
+
+    private void ResumeIfCaughtUp()
+    {
+        OutputStream[] resume;
+        lock (gate)
+        {
+            if (paused.Count == 0 || queuedBytes > LowWater) return;
+            resume = [.. paused];
+            paused.Clear();
+        }
+        foreach (var stream in resume) stream.Resume();
     }
 
     private void Write(byte[] buffer, int length, OutputStats stats)

@@ -10,6 +10,8 @@ namespace Taskmaster.Core.Processes.Output;
 /// touching the disk. So no child waits on another child's disk, and a full or slow disk only costs dropped output
 /// (counted and reported), never a blocked child. Pipes are enlarged to 1 MiB when the daemon runs as root
 /// (fewer wake-ups at high rates; for a non-root daemon the per-user pipe quota makes that unwise).
+/// Flow control (see <see cref="LogFile.PauseIfBehind"/>): a pipe whose file is more than 8 MiB behind is not read
+/// until the writer is back under 2 MiB, unless the writer is stalled; then it is read and the excess dropped.
 /// </summary>
 internal sealed class OutputPump
 {
@@ -17,6 +19,7 @@ internal sealed class OutputPump
 
     private readonly Epoll epoll = new();
     private readonly ConcurrentDictionary<long, OutputStream> streams = new();
+    private readonly ConcurrentDictionary<long, OutputStream> paused = new();
     private long nextId;
 
     private OutputPump()
@@ -42,6 +45,28 @@ internal sealed class OutputPump
     {
         epoll.Remove(fd);
         streams.TryRemove(stream.Id, out _);
+        paused.TryRemove(stream.Id, out _);
+    }
+
+    /// <summary>Stops watching the pipe (the stream's lock is held).</summary>
+    public void Pause(OutputStream stream, int fd)
+    {
+        paused[stream.Id] = stream;
+        epoll.Modify(fd, stream.Id, 0);
+    }
+
+    /// <summary>Watches the pipe again (the stream's lock is held).</summary>
+    public void Resume(OutputStream stream, int fd)
+    {
+        paused.TryRemove(stream.Id, out _);
+        epoll.Modify(fd, stream.Id, Tmds.Linux.LibC.EPOLLIN);
+    }
+
+    /// <summary>Resumes streams whose writer stalled: from now on their excess output is dropped, not waited for.</summary>
+    private void ResumeStalled()
+    {
+        foreach (var (_, stream) in paused)
+            if (stream.File is { Stalled: true }) stream.Resume();
     }
 
     private void Loop()
@@ -51,7 +76,8 @@ internal sealed class OutputPump
         var scratch = ArrayPool<byte>.Shared.Rent(LogFile.ReadSize);
         while (true)
         {
-            var n = epoll.Wait(ids, events, -1);
+            var n = epoll.Wait(ids, events, paused.IsEmpty ? -1 : 250);
+            if (!paused.IsEmpty) ResumeStalled();
             for (var i = 0; i < n; i++)
             {
                 if (!streams.TryGetValue(ids[i], out var stream)) continue;

@@ -39,6 +39,11 @@ internal sealed class OutputStream
             if (n > 0)
             {
                 spare = File?.Enqueue(scratch, (int)n, Stats) ?? scratch;
+                if (File is { } file && file.PauseIfBehind(this))
+                {
+                    Paused = true;
+                    pump.Pause(this, fd);
+                }
                 return true;
             }
             if (n < 0 && Tmds.Linux.LibC.errno is var e && (e == Tmds.Linux.LibC.EAGAIN || e == Tmds.Linux.LibC.EINTR))
@@ -52,6 +57,19 @@ internal sealed class OutputStream
         }
     }
 
+    public bool Paused { get; private set; }
+
+    /// <summary>Starts reading again (the writer caught up, or stalled).</summary>
+    public void Resume()
+    {
+        lock (gate)
+        {
+            if (fd < 0 || !Paused) return;
+            Paused = false;
+            pump.Resume(this, fd);
+        }
+    }
+
     public void Close()
     {
         lock (gate) CloseLocked();
@@ -60,6 +78,7 @@ internal sealed class OutputStream
     private void CloseLocked()
     {
         if (fd < 0) return;
+        Paused = false;
         pump.Unregister(this, fd);
         Tmds.Linux.LibC.close(fd);
         fd = -1;
