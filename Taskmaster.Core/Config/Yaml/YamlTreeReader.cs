@@ -45,6 +45,7 @@ internal static class YamlTreeReader
         var stack = new Stack<Frame>();
         YNode? root = null;
         var documents = 0;
+        var broken = false;
 
         while (parser.MoveNext())
         {
@@ -68,13 +69,18 @@ internal static class YamlTreeReader
                 }
                 case AnchorAlias alias:
                 {
-                    if (!anchors.TryGetValue(alias.Value.Value, out var target))
+                    if (anchors.TryGetValue(alias.Value.Value, out var target))
                     {
-                        diagnostics.Add(I(ev.Start.Line), I(ev.Start.Column), PathOf(stack),
-                            $"alias *{alias.Value.Value} refers to no anchor defined before it", "an anchor (&name) defined earlier");
-                        target = new YScalar(I(ev.Start.Line), I(ev.Start.Column), "", ScalarStyle.Plain, false);
+                        Attach(target, stack, ref root, diagnostics);
+                        break;
                     }
-                    Attach(target, stack, ref root, diagnostics);
+                    // Report at the aliased key's path; the rest of the document is not validated (it would only
+                    // add errors caused by the missing node).
+                    var placeholder = new YScalar(I(ev.Start.Line), I(ev.Start.Column), "", ScalarStyle.Plain, false);
+                    var path = Attach(placeholder, stack, ref root, diagnostics);
+                    diagnostics.Add(placeholder, path,
+                        $"alias *{alias.Value.Value} refers to no anchor defined before it", "an anchor (&name) defined earlier");
+                    broken = true;
                     break;
                 }
                 case MappingStart m:
@@ -98,15 +104,13 @@ internal static class YamlTreeReader
                     break;
             }
         }
-        return root;
+        return broken ? null : root;
     }
 
     private static void Remember(NodeEvent ev, YNode node, Dictionary<string, YNode> anchors)
     {
         if (!ev.Anchor.IsEmpty) anchors[ev.Anchor.Value] = node;
     }
-
-    private static string PathOf(Stack<Frame> stack) => stack.Count == 0 ? "" : stack.Peek().Path;
 
     /// <summary>Adds a node to the open container (or makes it the root) and returns the node's key path.</summary>
     private static string Attach(YNode node, Stack<Frame> stack, ref YNode? root, Diagnostics diagnostics)
