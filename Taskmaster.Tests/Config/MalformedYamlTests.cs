@@ -152,6 +152,6 @@ public class MalformedYamlTests
     {
         var result = ConfigLoader.LoadText("programs: " + new string('[', 20000), "deep.yaml");
         Assert.Null(result.Config);
-        Assert.NotEmpty(result.Errors);
+        Assert.Contains("nesting deeper than 64 levels", Assert.Single(result.Errors).Message);
     }
 }

@@ -11,6 +11,9 @@ namespace Taskmaster.Core.Config.Yaml;
 /// </summary>
 internal static class YamlTreeReader
 {
+    /// <summary>Deeper nesting is never a real config, and YamlDotNet slows down quadratically with depth.</summary>
+    public const int MaxDepth = 64;
+
     private sealed class Frame(YNode node, string path)
     {
         public YNode Node { get; } = node;
@@ -89,6 +92,7 @@ internal static class YamlTreeReader
                     Remember(m, node, anchors);
                     var path = Attach(node, stack, ref root, diagnostics);
                     stack.Push(new Frame(node, path));
+                    if (TooDeep(stack, node, diagnostics)) return null;
                     break;
                 }
                 case SequenceStart q:
@@ -97,6 +101,7 @@ internal static class YamlTreeReader
                     Remember(q, node, anchors);
                     var path = Attach(node, stack, ref root, diagnostics);
                     stack.Push(new Frame(node, path));
+                    if (TooDeep(stack, node, diagnostics)) return null;
                     break;
                 }
                 case MappingEnd or SequenceEnd:
@@ -105,6 +110,15 @@ internal static class YamlTreeReader
             }
         }
         return broken ? null : root;
+    }
+
+    private static bool TooDeep(Stack<Frame> stack, YNode node, Diagnostics diagnostics)
+    {
+        if (stack.Count <= MaxDepth) return false;
+        var path = stack.Peek().Path;
+        if (path.Length > 60) path = path[..60] + "…";
+        diagnostics.Add(node, path, $"nesting deeper than {MaxDepth} levels", "a config nested a few levels deep");
+        return true;
     }
 
     private static void Remember(NodeEvent ev, YNode node, Dictionary<string, YNode> anchors)
