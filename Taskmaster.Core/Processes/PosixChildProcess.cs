@@ -53,7 +53,7 @@ public sealed class PosixChildProcess : IChildProcess
 
     public void ReopenLogs()
     {
-        foreach (var o in outputs) o.File?.RequestReopen();
+        foreach (var o in outputs) o.File.RequestReopen();
     }
 
     /// <summary>Closes the output pipes and releases the log files now. Does not signal the child; its exit is
