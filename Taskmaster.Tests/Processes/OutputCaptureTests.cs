@@ -85,6 +85,18 @@ public sealed class OutputCaptureTests : IDisposable
     }
 
     [Fact]
+    public async Task Rotation_without_backups_truncates_the_file()
+    {
+        var log = dir.File("truncated.log");
+        using var child = spawner.Start(Request("seq", "1", "100000") with { Stdout = To(log, 10_000, backups: 0) });
+        await child.WaitAsync();
+        Assert.Empty(Backups(log));
+        var text = File.ReadAllText(log);
+        Assert.True(text.Length <= 10_000);
+        Assert.EndsWith("\n100000\n", text);
+    }
+
+    [Fact]
     public async Task Reopen_switches_to_a_new_file_after_logrotate_moved_the_old_one()
     {
         var log = dir.File("reopen.log");
@@ -134,6 +146,11 @@ public sealed class OutputCaptureTests : IDisposable
         try
         {
             using var child = spawner.Start(Request("/bin/dd", "if=/dev/zero", "bs=1M", "count=100") with { Stdout = To(fifo) });
+            // Another program meanwhile writes to a healthy file: it is not held up by the stalled one.
+            var healthy = dir.File("healthy.log");
+            using var other = spawner.Start(Request("seq", "1", "100000") with { Stdout = To(healthy) });
+            Assert.Equal(ExitStatus.Exited(0), await other.WaitAsync());
+            AssertNumberedLines(File.ReadAllText(healthy), 1, 100_000);
             Assert.Equal(ExitStatus.Exited(0), await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken));
             Assert.True(child.Output.DroppedBytes > 0);
             lock (problems) Assert.Contains(problems, p => p.Path == fifo && p.Message.Contains("does not keep up"));
