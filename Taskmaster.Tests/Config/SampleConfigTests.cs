@@ -23,6 +23,7 @@ public class SampleConfigTests
         Assert.Equal(AutoRestart.Unexpected, config.Programs["flaky"].AutoRestart);
         Assert.Equal("/tmp/taskmaster/writer.out", config.Programs["writer"].Stdout.PathTemplate);
         Assert.False(config.Programs["hello"].AutoStart);
+        Assert.Equal(2, config.Programs["doomed"].StartRetries);
         Assert.Equal("/tmp/taskmaster/log", config.Daemon.LogDir);
         Assert.Null(config.Daemon.Socket);
     }
