@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Taskmaster.Core.Processes.Native;
 using Taskmaster.Core.Processes.Output;
 
@@ -65,6 +66,18 @@ public sealed class PosixChildProcess : IChildProcess
     }
 
     /// <summary>Called by the exit watcher when the pidfd is readable. True once reaped (the pidfd is closed).</summary>
+    /// <summary>Fallback when the pidfd could not join the watcher's epoll set: wait (without reaping, and without
+    /// the lock, so SignalGroup stays usable) until the child exits, then reap it.</summary>
+    internal unsafe void WaitThenReap()
+    {
+        const int WNOWAIT = 0x01000000;
+        var info = stackalloc byte[LibC.SigInfoSize];
+        while (LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | WNOWAIT) != 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+        {
+        }
+        TryReap(_ => { });
+    }
+
     internal unsafe bool TryReap(Action<int> unwatch)
     {
         ExitStatus status;

@@ -33,6 +33,12 @@ internal sealed class OutputStream
     /// <summary>Completes once the pipe is closed and its data is written (or dropped).</summary>
     public Task Completed => completed.Task;
 
+    /// <summary>Starts watching the pipe in the pump.</summary>
+    public void Start()
+    {
+        lock (gate) if (fd >= 0) pump.Register(this, fd);
+    }
+
     /// <summary>One read. Empty: the pipe is drained and re-armed in the pump. Closed: end of file (or closed).</summary>
     public unsafe ReadOutcome Read(byte[] buffer, out int count)
     {
