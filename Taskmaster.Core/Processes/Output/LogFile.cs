@@ -40,7 +40,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
         MaxBytes = maxBytes;
         Backups = backups;
         this.report = report;
-        fd = OpenOrThrow(path);
+        fd = LogFileOps.Open(path);
         size = new FileInfo(path).Length;
     }
 
@@ -246,19 +246,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
         CloseFd();
         try
         {
-            if (Backups > 0)
-            {
-                for (var i = Backups - 1; i >= 1; i--)
-                {
-                    var from = $"{Path}.{i}";
-                    if (File.Exists(from)) File.Move(from, $"{Path}.{i + 1}", overwrite: true);
-                }
-                if (File.Exists(Path)) File.Move(Path, Path + ".1", overwrite: true);
-            }
-            else
-            {
-                File.WriteAllBytes(Path, []);
-            }
+            LogFileOps.ShiftBackups(Path, Backups);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -272,7 +260,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
         try
         {
             Interlocked.Exchange(ref busySince, Environment.TickCount64);
-            fd = OpenOrThrow(Path);
+            fd = LogFileOps.Open(Path);
             size = new FileInfo(Path).Length;
             Interlocked.Exchange(ref busySince, 0);
             return true;
@@ -296,25 +284,4 @@ internal sealed class LogFile : IThreadPoolWorkItem
     }
 
     private void Report(string message) => report?.Invoke(new OutputProblem(Path, message));
-
-    private static unsafe int OpenOrThrow(string path)
-    {
-        try
-        {
-            var dir = System.IO.Path.GetDirectoryName(path);
-            if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
-                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot create its directory ({e.Message})", e);
-        }
-        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes)
-            fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0x1a4 /* 0644 */);
-        if (fd < 0) throw new IOException(Marshal.GetPInvokeErrorMessage(errno));
-        return fd;
-    }
 }
