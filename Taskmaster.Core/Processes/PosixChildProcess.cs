@@ -39,6 +39,8 @@ public sealed class PosixChildProcess : IChildProcess
     /// <summary>Bytes of output dropped because a log file could not keep up or could not be written.</summary>
     public OutputStats Output { get; }
 
+    public long DroppedOutputBytes => Output.DroppedBytes;
+
     /// <summary>Completes when both pipes reached end of file and everything read from them was written (or dropped).
     /// Never faults.</summary>
     public Task OutputCompleted { get; }
@@ -90,7 +92,7 @@ public sealed class PosixChildProcess : IChildProcess
             if (rc != 0)
             {
                 // ECHILD: someone else reaped it (a waitpid(-1) elsewhere, or PID 1 semantics). Report it as lost.
-                status = new ExitStatus(null, null, false);
+                status = ExitStatus.Unknown;
             }
             else if (*(int*)(info + LibC.SiPidOffset) == 0)
             {
@@ -114,6 +116,6 @@ public sealed class PosixChildProcess : IChildProcess
         LibC.CLD_EXITED => ExitStatus.Exited(status),
         LibC.CLD_KILLED => ExitStatus.Killed(status),
         LibC.CLD_DUMPED => ExitStatus.Killed(status, core: true),
-        _ => new ExitStatus(null, null, false),
+        _ => ExitStatus.Unknown,
     };
 }

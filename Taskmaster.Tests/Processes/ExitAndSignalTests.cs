@@ -39,6 +39,17 @@ public sealed class ExitAndSignalTests : IDisposable
     }
 
     [Fact]
+    public void Exit_status_reads_like_supervisord_and_says_when_it_is_unknown()
+    {
+        Assert.Equal("exit status 3", ExitStatus.Exited(3).ToString());
+        Assert.Equal("terminated by SIGSEGV (core dumped)", ExitStatus.Killed(11, core: true).ToString());
+        Assert.Equal("exit status unknown", ExitStatus.Unknown.ToString());
+        Assert.Equal(ExitStatus.Exited(2), PosixChildProcess.Decode(1, 2));
+        Assert.Equal(ExitStatus.Killed(9), PosixChildProcess.Decode(2, 9));
+        Assert.Equal(ExitStatus.Killed(6, core: true), PosixChildProcess.Decode(3, 6));
+    }
+
+    [Fact]
     public async Task Signal_reaches_the_child_and_exit_completes()
     {
         using var child = spawner.Start(Request("/bin/sleep", "1000"));

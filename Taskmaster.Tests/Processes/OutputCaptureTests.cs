@@ -119,6 +119,7 @@ public sealed class OutputCaptureTests : IDisposable
         using var child = spawner.Start(Request("seq", "1", "100000") with { Stdout = To("/dev/full") });
         Assert.Equal(ExitStatus.Exited(0), await child.WaitAsync());
         Assert.Equal(588_895, child.Output.DroppedBytes); // bytes of `seq 1 100000`
+        Assert.Equal(588_895, ((IChildProcess)child).DroppedOutputBytes);
         Assert.Equal(0, child.Output.WrittenBytes);
         lock (problems)
         {
