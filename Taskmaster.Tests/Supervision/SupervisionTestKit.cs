@@ -13,7 +13,7 @@ namespace Taskmaster.Tests.Supervision;
 /// to every <see cref="InstanceTransition"/>. Actors arm their timers before they publish the transition that
 /// follows, so a test that has seen a transition may advance the clock at once.
 /// </summary>
-public abstract class SupervisionTestKit(ITestOutputHelper output) : Akka.TestKit.Xunit.TestKit(Hocon, output)
+public abstract class SupervisionTestKit : Akka.TestKit.Xunit.TestKit
 {
     private const string Hocon = """
         akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
@@ -21,27 +21,21 @@ public abstract class SupervisionTestKit(ITestOutputHelper output) : Akka.TestKi
         akka.stdout-loglevel = INFO
         """;
 
-    private TestProbe? _events;
+    protected SupervisionTestKit(ITestOutputHelper output) : base(Hocon, output)
+    {
+        // Subscribed before any actor exists, so no transition can be missed.
+        Events = CreateTestProbe("events");
+        Sys.EventStream.Subscribe(Events.Ref, typeof(InstanceTransition));
+    }
+
+    /// <summary>Every transition of every instance, in order.</summary>
+    protected TestProbe Events { get; }
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     protected FakeSpawner Spawner { get; } = new();
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-
-    /// <summary>Every transition of every instance, in order.</summary>
-    protected TestProbe Events
-    {
-        get
-        {
-            if (_events is null)
-            {
-                _events = CreateTestProbe("events");
-                Sys.EventStream.Subscribe(_events.Ref, typeof(InstanceTransition));
-            }
-            return _events;
-        }
-    }
 
     /// <summary>A program with the defaults of DESIGN §3 (starttime 1 s, stoptime 10 s, startretries 3, backoff 1 s ×2 ≤ 30 s).</summary>
     protected static ProgramSpec Spec(string name, string? command = null) => new()
@@ -71,6 +65,17 @@ public abstract class SupervisionTestKit(ITestOutputHelper output) : Akka.TestKi
     /// <summary>Skip other transitions until <paramref name="instance"/> reaches <paramref name="to"/>.</summary>
     protected InstanceTransition AwaitTransition(string instance, ProcessState to) =>
         Events.FishForMessage<InstanceTransition>(t => t.Name == instance && t.To == to, cancellationToken: Ct);
+
+    /// <summary>Skip other transitions until every one of <paramref name="instances"/> has reached <paramref name="to"/>, in any order.</summary>
+    protected void AwaitAll(ProcessState to, params string[] instances)
+    {
+        var missing = new HashSet<string>(instances);
+        while (missing.Count > 0)
+        {
+            var t = Events.ExpectMsg<InstanceTransition>(cancellationToken: Ct);
+            if (t.To == to) missing.Remove(t.Name);
+        }
+    }
 
     protected void ExpectNoTransition() => Events.ExpectNoMsg(TimeSpan.FromMilliseconds(150), Ct);
 
