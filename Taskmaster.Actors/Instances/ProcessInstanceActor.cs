@@ -95,8 +95,10 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         Receive<InstanceProtocol.Retire>(m => Retired(m.ReplyTo));
         Receive<InstanceProtocol.Reconfigure>(m =>
         {
+            // FATAL stays FATAL until a user acts or a reload changes the program (numprocs aside).
+            var changed = m.RestartIfActive || m.Spec with { NumProcs = _spec.NumProcs } != _spec;
             TakeSpec(m.Spec);
-            if (m.RestartIfActive && _status.State == ProcessState.Fatal) Spawn(1, m.ReplyTo);
+            if (changed && _status.State == ProcessState.Fatal) Spawn(1, m.ReplyTo);
             else Reply(m.ReplyTo, true, "updated");
         });
         NoProcessCommon();
@@ -246,7 +248,11 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             _startWhenStopped = false;
             _stopWaiters.Add(m.ReplyTo);
         });
-        Receive<InstanceProtocol.Retire>(m => _retireWaiter = m.ReplyTo);
+        Receive<InstanceProtocol.Retire>(m =>
+        {
+            _retireWaiter = m.ReplyTo;
+            _startWhenStopped = false;
+        });
         Receive<InstanceProtocol.Reconfigure>(m =>
         {
             TakeSpec(m.Spec);
@@ -294,7 +300,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
                 Become(() => Starting(child, attempt));
                 break;
             case SpawnResult.Failed failed:
-                FailedStart(attempt, failed.Message, null);
+                FailedStart(attempt, failed.Message.StartsWith("spawn error", StringComparison.Ordinal)
+                    ? failed.Message
+                    : "spawn error: " + failed.Message, null);
                 break;
         }
     }

@@ -216,4 +216,36 @@ public sealed class ReloadTests(ITestOutputHelper output) : SupervisionTestKit(o
         Assert.Equal(ProcessState.Running, status["web"]);
         Assert.Equal(ProcessState.Stopped, status["cron"]);
     }
+
+    [Fact]
+    public void A_policy_change_gives_a_FATAL_instance_a_new_chance()
+    {
+        var supervisor = Supervisor(Spec("web") with { StartRetries = 0 });
+        AwaitTransition("web", ProcessState.Starting);
+        Spawner.LastOf("web").Exit(1);
+        AwaitTransition("web", ProcessState.Fatal);
+
+        _next = ConfigLoadResult.Ok(Config(Spec("web") with { StartRetries = 5 }));
+        supervisor.Tell(new SupervisorProtocol.Reload(false));
+        var again = AwaitTransition("web", ProcessState.Starting);
+        Assert.Equal(ProcessState.Fatal, again.From);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        AwaitTransition("web", ProcessState.Running);
+        Assert.Equal(["web"], ExpectMsg<ReloadReply>(cancellationToken: Ct).Plan!.Changed);
+    }
+
+    [Fact]
+    public void An_unchanged_reload_leaves_a_FATAL_instance_FATAL()
+    {
+        var spec = Spec("web") with { StartRetries = 0 };
+        var supervisor = Supervisor(spec);
+        AwaitTransition("web", ProcessState.Starting);
+        Spawner.LastOf("web").Exit(1);
+        AwaitTransition("web", ProcessState.Fatal);
+
+        var reply = Reload(supervisor, false, spec);
+        Assert.True(reply.Plan!.IsEmpty);
+        ExpectNoTransition();
+        Assert.Equal(ProcessState.Fatal, Status(supervisor).Single().State);
+    }
 }
