@@ -376,6 +376,8 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         var transition = new InstanceTransition(Name, _spec.Name, from, next, reason, pid, exit?.Code, exit?.Signal, now);
         if (next is ProcessState.Fatal or ProcessState.Backoff or ProcessState.Exited)
             _log.Warning("{Instance} {From} -> {To}: {Reason}", Name, from.Display(), next.Display(), reason);
+        else if (pid is not null)
+            _log.Info("{Instance} {From} -> {To} pid {Pid}: {Reason}", Name, from.Display(), next.Display(), pid, reason);
         else
             _log.Info("{Instance} {From} -> {To}: {Reason}", Name, from.Display(), next.Display(), reason);
         Context.System.EventStream.Publish(transition);
