@@ -77,14 +77,18 @@ public static class ForegroundDaemon
         var why = await await Task.WhenAny(signals.ShutdownRequested, stoppedByHost);
 
         Log.Information("{Reason}: stopping every program", why);
-        try
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        if (!system.WhenTerminated.IsCompleted)
         {
-            await root.Ask<ShutdownComplete>(Shutdown.Instance, ShutdownTimeout(config));
-            Log.Information("every program is stopped; exiting");
-        }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-        {
-            Log.Error("programs did not all stop in time; the actor system will kill what is left");
+            try
+            {
+                await root.Ask<ShutdownComplete>(Shutdown.Instance, ShutdownTimeout(config));
+                Log.Information("every program is stopped; exiting");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                Log.Error("programs did not all stop in time; the actor system will kill what is left");
+            }
         }
         await host.StopAsync();
         return Ok;
@@ -97,7 +101,13 @@ public static class ForegroundDaemon
         var debug = DaemonLogger.ParseLevel(options.LogLevel ?? config.Daemon.LogLevel) <= Serilog.Events.LogEventLevel.Debug;
         builder.Services.AddAkka("taskmasterd", akka =>
         {
-            akka.AddHocon("akka.log-dead-letters = off\nakka.log-dead-letters-during-shutdown = off", HoconAddMode.Prepend);
+            // The daemon owns SIGTERM: Akka's own CLR/SIGTERM hook would terminate the actor system (SIGKILLing every
+            // child from PostStop) before the programs are stopped gracefully.
+            akka.AddHocon("""
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                akka.log-dead-letters = off
+                akka.log-dead-letters-during-shutdown = off
+                """, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = debug ? LogLevel.DebugLevel : LogLevel.InfoLevel;
