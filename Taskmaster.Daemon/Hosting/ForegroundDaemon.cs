@@ -30,6 +30,7 @@ public static class ForegroundDaemon
     /// <param name="createSpawner">The process layer (real in the daemon; tests may pass another).</param>
     public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner)
     {
+        ProcessLayer.InitializeForDaemon(); // SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up
         var load = ConfigLoader.Load(options.ConfigPath);
         if (load is not { IsValid: true, Config: { } config })
         {
