@@ -404,4 +404,40 @@ public sealed class InstanceStateMachineTests(ITestOutputHelper output) : Superv
         instance.Tell(InstanceProtocol.ReopenLogs.Instance);
         AwaitAssert(() => Assert.Equal(1, child.ReopenCount), cancellationToken: Ct);
     }
+
+    [Fact]
+    public void A_user_start_from_EXITED_starts_a_new_process()
+    {
+        var spec = Spec("web") with { AutoRestart = AutoRestart.Never };
+        var instance = StartInstance(spec);
+        BringToRunning("web", spec).Exit(0);
+        ExpectTransition("web", ProcessState.Exited);
+
+        instance.Tell(new InstanceProtocol.Start(TestActor));
+        var starting = ExpectTransition("web", ProcessState.Starting);
+        Assert.Equal(ProcessState.Exited, starting.From);
+        Clock.Advance(spec.StartTime);
+        ExpectTransition("web", ProcessState.Running);
+        ExpectOutcome("web", ok: true);
+    }
+
+    [Fact]
+    public void A_user_start_during_BACKOFF_starts_at_once_with_a_fresh_count()
+    {
+        var instance = StartInstance(Spec("web") with { StartRetries = 1 });
+        ExpectTransition("web", ProcessState.Starting);
+        Spawner.LastOf("web").Exit(1);
+        ExpectTransition("web", ProcessState.Backoff);
+
+        instance.Tell(new InstanceProtocol.Start(TestActor));
+        var starting = ExpectTransition("web", ProcessState.Starting);
+        Assert.Equal(ProcessState.Backoff, starting.From);
+        Assert.Equal("spawned", starting.Reason);
+        Spawner.LastOf("web").Exit(1);
+        Assert.Contains("attempt 1 of 2", ExpectTransition("web", ProcessState.Backoff).Reason);
+        ExpectOutcome("web", ok: false);
+        Clock.Advance(TimeSpan.FromSeconds(1)); // the cancelled retry timer fires no extra spawn
+        ExpectTransition("web", ProcessState.Starting);
+        Assert.Equal(3, Spawner.SpawnCount("web"));
+    }
 }

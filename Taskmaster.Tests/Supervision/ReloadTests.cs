@@ -248,4 +248,22 @@ public sealed class ReloadTests(ITestOutputHelper output) : SupervisionTestKit(o
         ExpectNoTransition();
         Assert.Equal(ProcessState.Fatal, Status(supervisor).Single().State);
     }
+
+    [Fact]
+    public void A_cmd_change_with_more_instances_restarts_the_old_ones_and_adds_the_new()
+    {
+        var supervisor = Supervisor(Quick("web") with { NumProcs = 2 }, Quick("db"));
+        AwaitAll(ProcessState.Running, "web:0", "web:1", "db");
+        var before = Pids(supervisor);
+
+        var reply = Reload(supervisor, false, Quick("web") with { NumProcs = 3, Command = "/bin/web2", Argv = ["/bin/web2"] }, Quick("db"));
+        Assert.Equal(["web"], reply.Plan!.Restarted);
+        var after = Pids(supervisor);
+        Assert.Equal(["db", "web:0", "web:1", "web:2"], after.Keys);
+        Assert.All(["web:0", "web:1"], n => Assert.NotEqual(before[n], after[n]));
+        Assert.Equal(before["db"], after["db"]);
+        Assert.All(Spawner.Children.Where(c => !c.HasExited && c.Request.Name.StartsWith("web", StringComparison.Ordinal)),
+            c => Assert.Equal(["/bin/web2"], c.Request.Argv));
+        Assert.Equal(4, Spawner.Alive.Count);
+    }
 }

@@ -159,7 +159,12 @@ public sealed class SupervisorCommandTests(ITestOutputHelper output) : Supervisi
         AwaitAssert(() => Assert.Equal([Signals.SIGKILL], first.SignalsReceived), cancellationToken: Ct);
         Assert.True(first.HasExited);
 
-        Clock.Advance(TimeSpan.FromSeconds(1));
+        // The ProgramActor arms its recreate timer when it sees the actor terminate; advance until it fired.
+        AwaitAssert(() =>
+        {
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(2, Spawner.SpawnCount("web"));
+        }, cancellationToken: Ct);
         var again = AwaitTransition("web", ProcessState.Starting);
         Assert.NotEqual(first.Pid, again.Pid);
         Assert.Single(Spawner.Alive);
