@@ -390,8 +390,8 @@ public sealed class InstanceStateMachineTests(ITestOutputHelper output) : Superv
 
         Sys.Stop(instance);
         ExpectTerminated(instance, cancellationToken: Ct);
-        AwaitAssert(() => Assert.Equal([Signals.SIGKILL], child.SignalsReceived), cancellationToken: Ct);
-        AwaitAssert(() => Assert.True(child.Disposed), cancellationToken: Ct);
+        AwaitAssert(() => Assert.Equal([Signals.SIGKILL], child.SignalsReceived), interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
+        AwaitAssert(() => Assert.True(child.Disposed), interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
         Assert.Empty(Spawner.Alive);
     }
 
@@ -402,7 +402,7 @@ public sealed class InstanceStateMachineTests(ITestOutputHelper output) : Superv
         var instance = StartInstance(spec);
         var child = BringToRunning("web", spec);
         instance.Tell(InstanceProtocol.ReopenLogs.Instance);
-        AwaitAssert(() => Assert.Equal(1, child.ReopenCount), cancellationToken: Ct);
+        AwaitAssert(() => Assert.Equal(1, child.ReopenCount), interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public abstract class SupervisionTestKit : Akka.TestKit.Xunit.TestKit
         }
     }
 
-    protected void ExpectNoTransition() => Events.ExpectNoMsg(TimeSpan.FromMilliseconds(150), Ct);
+    protected void ExpectNoTransition() => Events.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
 
     /// <summary>Start, and let <c>starttime</c> pass: the instance is RUNNING.</summary>
     protected FakeChild BringToRunning(string instance, ProgramSpec spec)

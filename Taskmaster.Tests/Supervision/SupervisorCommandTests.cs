@@ -156,7 +156,7 @@ public sealed class SupervisorCommandTests(ITestOutputHelper output) : Supervisi
         var first = Spawner.LastOf("web");
 
         supervisor.Tell(new SignalTargets(Signals.SIGUSR1, ["web"]));
-        AwaitAssert(() => Assert.Equal([Signals.SIGKILL], first.SignalsReceived), cancellationToken: Ct);
+        AwaitAssert(() => Assert.Equal([Signals.SIGKILL], first.SignalsReceived), interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
         Assert.True(first.HasExited);
 
         // The ProgramActor arms its recreate timer when it sees the actor terminate; advance until it fired.
@@ -164,7 +164,7 @@ public sealed class SupervisorCommandTests(ITestOutputHelper output) : Supervisi
         {
             Clock.Advance(TimeSpan.FromSeconds(1));
             Assert.Equal(2, Spawner.SpawnCount("web"));
-        }, cancellationToken: Ct);
+        }, interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
         var again = AwaitTransition("web", ProcessState.Starting);
         Assert.NotEqual(first.Pid, again.Pid);
         Assert.Single(Spawner.Alive);
@@ -178,7 +178,7 @@ public sealed class SupervisorCommandTests(ITestOutputHelper output) : Supervisi
         Watch(supervisor);
         Sys.Stop(supervisor);
         ExpectTerminated(supervisor, cancellationToken: Ct);
-        AwaitAssert(() => Assert.Empty(Spawner.Alive), cancellationToken: Ct);
+        AwaitAssert(() => Assert.Empty(Spawner.Alive), interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
         Assert.Equal(4, Spawner.Children.Count);
     }
 
@@ -188,6 +188,6 @@ public sealed class SupervisorCommandTests(ITestOutputHelper output) : Supervisi
         var supervisor = Supervisor(Spec("web") with { NumProcs = 2 });
         AwaitAll(ProcessState.Starting, "web:0", "web:1");
         supervisor.Tell(SupervisorProtocol.ReopenLogs.Instance);
-        AwaitAssert(() => Assert.All(Spawner.Children, c => Assert.Equal(1, c.ReopenCount)), cancellationToken: Ct);
+        AwaitAssert(() => Assert.All(Spawner.Children, c => Assert.Equal(1, c.ReopenCount)), interval: TimeSpan.FromMilliseconds(10), cancellationToken: Ct);
     }
 }
