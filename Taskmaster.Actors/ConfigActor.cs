@@ -173,6 +173,7 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
             read.ReplyTo.Tell(new ReloadReply(null, read.Result.Errors, false));
             return;
         }
+        foreach (var warning in read.Result.Warnings) _log.Warning("config warning: {Warning}", warning.ToString());
         var plan = ConfigDiff.Compute(_config, next);
         _log.Info("reload plan{DryRun}: {Plan}", read.DryRun ? " (dry run)" : "", Describe(plan));
         if (read.DryRun || _shuttingDown)

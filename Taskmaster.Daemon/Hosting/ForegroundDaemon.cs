@@ -40,6 +40,7 @@ public static class ForegroundDaemon
         }
 
         Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
+        foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
         try
         {
             return RunAsync(options, config, createSpawner()).GetAwaiter().GetResult();

@@ -104,6 +104,36 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Daemon_reopens_output_files_on_SIGUSR2_and_stops_on_SIGINT()
+    {
+        var output = _dir.File("ticker.out");
+        _dir.Write("conf/taskmaster.yaml", $"""
+            taskmasterd:
+              syslog: false
+              socket: {_dir.Path}/taskmasterd.sock
+            programs:
+              ticker:
+                cmd: /bin/sh -c 'while true; do echo tick; sleep 0.05; done'
+                starttime: 1
+                stdout: {output}
+            """);
+        StartDaemon();
+        await Eventually.HoldsAsync(() => LastPid("ticker") is not null, "ticker RUNNING", TimeSpan.FromSeconds(30));
+        var pid = LastPid("ticker")!.Value;
+
+        File.Move(output, output + ".1");
+        Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon!.Id, Signals.SIGUSR2));
+        await Eventually.HoldsAsync(() => File.Exists(output) && new FileInfo(output).Length > 0,
+            "a new output file after SIGUSR2", TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon.Id, Signals.SIGINT));
+        Assert.True(_daemon.WaitForExit(TimeSpan.FromSeconds(30)), "daemon did not exit after SIGINT");
+        Assert.Equal(0, _daemon.ExitCode);
+        Assert.False(Alive(pid), "ticker left behind");
+        Assert.Contains(Transitions(), t => t.Name == "ticker" && t.To == "STOPPED");
+    }
+
+    [Fact]
     public async Task Daemon_refuses_an_invalid_config_with_exit_2_and_the_errors()
     {
         _dir.Write("conf/taskmaster.yaml", "programs:\n  web:\n    cmd: sleep 1\n    numprocs: zero\n");
