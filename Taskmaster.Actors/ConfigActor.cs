@@ -181,6 +181,8 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
             read.ReplyTo.Tell(new ReloadReply(plan, [], false));
             return;
         }
+        if (next.Daemon != _config.Daemon)
+            _log.Warning("the taskmasterd: section changed; its settings take effect when the daemon restarts");
         Apply(plan, next, read.ReplyTo);
     }
 

@@ -80,14 +80,15 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
 
     // ---------------------------------------------------------------- states without a process
 
-    private void Stopped() => Idle();
+    private void Stopped() => Idle(fatal: false);
 
-    private void Exited() => Idle();
+    private void Exited() => Idle(fatal: false);
 
-    private void Fatal() => Idle();
+    private void Fatal() => Idle(fatal: true);
 
-    /// <summary>STOPPED, EXITED and FATAL answer alike: there is no process and no timer.</summary>
-    private void Idle()
+    /// <summary>STOPPED, EXITED and FATAL answer alike (no process, no timer), except that a reload that changes
+    /// the program gives a FATAL instance a new chance.</summary>
+    private void Idle(bool fatal)
     {
         Receive<InstanceProtocol.Start>(m => Spawn(1, m.ReplyTo));
         Receive<InstanceProtocol.Restart>(m => Spawn(1, m.ReplyTo));
@@ -98,7 +99,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             // FATAL stays FATAL until a user acts or a reload changes the program (numprocs aside).
             var changed = m.RestartIfActive || m.Spec with { NumProcs = _spec.NumProcs } != _spec;
             TakeSpec(m.Spec);
-            if (changed && _status.State == ProcessState.Fatal) Spawn(1, m.ReplyTo);
+            if (changed && fatal) Spawn(1, m.ReplyTo);
             else Reply(m.ReplyTo, true, "updated");
         });
         NoProcessCommon();
