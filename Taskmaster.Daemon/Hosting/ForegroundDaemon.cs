@@ -59,18 +59,25 @@ public static class ForegroundDaemon
     private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner)
     {
         IActorRef? root = null;
+        ILoggingAdapter? log = null;
         using var signals = new DaemonSignals(
-            onReload: () => { if (root is { } r) _ = ReloadAsync(r, options.ConfigPath); },
+            onReload: () =>
+            {
+                if (root is { } r && log is { } l) _ = ReloadAsync(r, l, options.ConfigPath);
+            },
             onReopenLogs: () =>
             {
-                Log.Information("SIGUSR2: reopening log files");
+                log?.Info("SIGUSR2: reopening log files");
                 root?.Tell(SupervisorProtocol.ReopenLogs.Instance);
             });
 
         using var host = BuildHost(options, config, spawner);
         await host.StartAsync();
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        // Once the actor system runs, the daemon logs through it too, so its lines stay in order with the actors'.
+        log = Akka.Event.Logging.GetLogger(system, "taskmasterd");
         root = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ConfigActor>();
-        Log.Information("taskmasterd {Version} running in the foreground as pid {Pid} with {Programs} programs from {Config}",
+        log.Info("taskmasterd {Version} running in the foreground as pid {Pid} with {Programs} programs from {Config}",
             typeof(ForegroundDaemon).Assembly.GetName().Version?.ToString(3), Environment.ProcessId, config.Programs.Count,
             options.ConfigPath ?? DefaultPaths.ConfigDirectory);
 
@@ -78,18 +85,17 @@ public static class ForegroundDaemon
         var stoppedByHost = Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => "host stop", TaskScheduler.Default);
         var why = await await Task.WhenAny(signals.ShutdownRequested, stoppedByHost);
 
-        Log.Information("{Reason}: stopping every program", why);
-        var system = host.Services.GetRequiredService<ActorSystem>();
         if (!system.WhenTerminated.IsCompleted)
         {
+            log.Info("{Reason}: stopping every program", why);
             try
             {
                 await root.Ask<ShutdownComplete>(Shutdown.Instance, ShutdownTimeout(config));
-                Log.Information("every program is stopped; exiting");
+                log.Info("every program is stopped; exiting");
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
-                Log.Error("programs did not all stop in time; the actor system will kill what is left");
+                log.Error("programs did not all stop in time; the actor system will kill what is left");
             }
         }
         await host.StopAsync();
@@ -126,20 +132,20 @@ public static class ForegroundDaemon
         return builder.Build();
     }
 
-    private static async Task ReloadAsync(IActorRef root, string? path)
+    private static async Task ReloadAsync(IActorRef root, ILoggingAdapter log, string? path)
     {
-        Log.Information("SIGHUP: reloading the config from {Config}", path ?? DefaultPaths.ConfigDirectory);
+        log.Info("SIGHUP: reloading the config from {Config}", path ?? DefaultPaths.ConfigDirectory);
         try
         {
             var reply = await root.Ask<ReloadReply>(new Reload(DryRun: false), ReloadTimeout);
             if (reply is { Ok: true, Plan: { } plan })
-                Log.Information("reload applied: {Plan}", ConfigActor.Describe(plan));
+                log.Info("reload applied: {Plan}", ConfigActor.Describe(plan));
             else
-                foreach (var error in reply.Errors) Log.Error("reload rejected, the running config is kept: {Error}", error.ToString());
+                foreach (var error in reply.Errors) log.Error("reload rejected, the running config is kept: {Error}", error.ToString());
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
         {
-            Log.Warning("reload still in progress after {Timeout}", ReloadTimeout);
+            log.Warning("reload still in progress after {Timeout}", ReloadTimeout);
         }
     }
 
