@@ -199,9 +199,12 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
         var expected = plan.Removed.Length + plan.Restarted.Length + live.Count + plan.Added.Length;
         var timeout = InstanceSupervision.OutcomeTimeout(_config.Programs.Values.Concat(next.Programs.Values));
         var collector = Context.ActorOf(ReplyCollector<ProgramProtocol.Applied>.Props(expected, replyTo,
-            (_, timedOut) => new ReloadReply(plan, timedOut
+            (applied, timedOut) => new ReloadReply(plan, timedOut
                 ? [new ConfigError("", 0, 0, "", "applied, but some instances did not reach their state in time")]
-                : [], true),
+                : [], true)
+            {
+                Outcomes = [.. applied.SelectMany(a => a.Outcomes).OrderBy(o => o.Name, StringComparer.Ordinal)],
+            },
             timeout));
 
         foreach (var name in plan.Removed)

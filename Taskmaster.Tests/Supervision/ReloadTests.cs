@@ -68,7 +68,9 @@ public sealed class ReloadTests(ITestOutputHelper output) : SupervisionTestKit(o
         ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
         Clock.Advance(TimeSpan.FromSeconds(1));
         AwaitTransition("web", ProcessState.Running);
-        Assert.True(ExpectMsg<ReloadReply>(cancellationToken: Ct).Applied);
+        var reply = ExpectMsg<ReloadReply>(cancellationToken: Ct);
+        Assert.True(reply.Applied);
+        Assert.Equal([new InstanceOutcome("web", true, "started")], reply.Outcomes);
         Assert.Equal("2", Spawner.LastOf("web").Request.Env["V"]);
     }
 
@@ -265,5 +267,21 @@ public sealed class ReloadTests(ITestOutputHelper output) : SupervisionTestKit(o
         Assert.All(Spawner.Children.Where(c => !c.HasExited && c.Request.Name.StartsWith("web", StringComparison.Ordinal)),
             c => Assert.Equal(["/bin/web2"], c.Request.Argv));
         Assert.Equal(4, Spawner.Alive.Count);
+    }
+
+    [Fact]
+    public void Reload_reports_the_instances_that_failed_to_start_under_the_new_config()
+    {
+        Spawner.Before = r => r.Argv[0] == "/bin/missing"
+            ? new SpawnResult.Failed(SpawnErrorKind.CommandNotFound, "command not found: /bin/missing")
+            : null;
+        var supervisor = Supervisor(Quick("web"));
+        AwaitTransition("web", ProcessState.Running);
+
+        var reply = Reload(supervisor, false, Quick("web") with { Command = "/bin/missing", Argv = ["/bin/missing"] }, Quick("db"));
+        Assert.True(reply.Applied);
+        Assert.Equal(["db: started", "web: spawn error: command not found: /bin/missing (attempt 1 of 4; next in 1 s)"],
+            reply.Outcomes.Select(o => $"{o.Name}: {o.Message}"));
+        Assert.False(reply.Outcomes[1].Ok);
     }
 }
