@@ -59,12 +59,13 @@ public sealed class PosixChildProcess : IChildProcess
         foreach (var o in outputs) o.File.RequestReopen();
     }
 
-    /// <summary>Closes the output pipes and releases the log files now. Does not signal the child; its exit is
-    /// still reaped (no zombie), and it gets EPIPE or SIGPIPE if it writes afterwards.</summary>
+    /// <summary>Writes what is in the output pipes now, then closes them and releases the log files
+    /// (<see cref="OutputCompleted"/> tells when). Does not signal the child; its exit is still reaped (no zombie),
+    /// and whatever still holds the pipes gets EPIPE or SIGPIPE if it writes afterwards.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-        foreach (var o in outputs) o.Close();
+        foreach (var o in outputs) o.CloseWhenDrained();
     }
 
     /// <summary>Called by the exit watcher when the pidfd is readable. True once reaped (the pidfd is closed).</summary>

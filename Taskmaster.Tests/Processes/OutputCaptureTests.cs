@@ -27,6 +27,20 @@ public sealed class OutputCaptureTests : IDisposable
     }
 
     [Fact]
+    public async Task Output_still_in_the_pipe_lands_when_the_child_is_disposed_as_soon_as_it_exits()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var log = dir.File($"disposed-{round}.log");
+            var child = spawner.Start(Request("seq", "1", "300000") with { Stdout = To(log) });
+            await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+            child.Dispose(); // what a supervisor does once the exit is handled
+            await child.OutputCompleted.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+            AssertNumberedLines(File.ReadAllText(log), 1, 300_000);
+        }
+    }
+
+    [Fact]
     public async Task Stdout_and_stderr_stay_apart()
     {
         var (outLog, errLog) = (dir.File("o.log"), dir.File("e.log"));

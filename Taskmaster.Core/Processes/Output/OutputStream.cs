@@ -14,6 +14,7 @@ internal sealed class OutputStream
     private readonly TaskCompletionSource completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly OutputPump pump;
     private int fd;
+    private bool closeWhenEmpty;
 
     public OutputStream(OutputPump pump, int fd, LogFile file, OutputStats stats)
     {
@@ -58,7 +59,7 @@ internal sealed class OutputStream
                 var error = n < 0 ? errno : 0;
                 if (error == EINTR) continue;
                 WaitingForWriter = false;
-                if (error == EAGAIN)
+                if (error == EAGAIN && !closeWhenEmpty)
                 {
                     pump.Arm(this, fd);
                     return ReadOutcome.Empty;
@@ -83,6 +84,20 @@ internal sealed class OutputStream
         }
         if (dropped >= DropTurnBytes) lock (gate) if (fd >= 0) pump.Arm(this, fd);
         if (dropped > 0) File.ReportDropping();
+    }
+
+    /// <summary>Lets the writer take what is in the pipe now, then closes it (supervisord does the same when a
+    /// process is done): what the child wrote before exiting is never lost, and descendants that keep the pipe
+    /// open do not keep the log file open forever.</summary>
+    public void CloseWhenDrained()
+    {
+        lock (gate)
+        {
+            if (fd < 0 || closeWhenEmpty) return;
+            closeWhenEmpty = true;
+            WaitingForWriter = true; // if that writer is stalled, the pump's sweep drains and closes instead
+        }
+        File.Schedule(this);
     }
 
     public void Close()
