@@ -79,6 +79,12 @@ public interface IChildProcess : IDisposable
     /// <summary>Reopen the output files (after logrotate moved them; SIGUSR2).</summary>
     void ReopenLogs();
 
+    /// <summary>
+    /// When the leader exits, SIGKILL whatever is left in its process group (descendants that ignored the stop
+    /// signal) before the leader is reaped, while its pid still safely names the group. Call it when stopping.
+    /// </summary>
+    void KillRestOfGroupOnExit() { }
+
     /// <summary>Output bytes dropped because a log file could not be written or its disk hung (0 when nothing was).</summary>
     long DroppedOutputBytes => 0;
 

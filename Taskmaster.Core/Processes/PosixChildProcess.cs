@@ -12,7 +12,8 @@ namespace Taskmaster.Core.Processes;
 /// <c>kill(-pid)</c>. So a signal is either sent while the number still names our group, or not at all:
 /// once the leader is reaped, <see cref="SignalGroup"/> returns false and sends nothing, because the number may
 /// already belong to a stranger. Descendants that outlive the leader are therefore not reachable by number after the
-/// reap; the supervisor signals the group before the leader's exit completes (stop: signal, then SIGKILL).</para>
+/// reap, unless <see cref="KillRestOfGroupOnExit"/> was called: then the watcher SIGKILLs the group just before
+/// reaping the leader, while the zombie still pins the number.</para>
 /// </summary>
 public sealed class PosixChildProcess : IChildProcess
 {
@@ -21,6 +22,7 @@ public sealed class PosixChildProcess : IChildProcess
     private readonly OutputStream[] outputs;
     private int pidfd;
     private bool reaped;
+    private volatile bool killRestOfGroup;
     private int disposed;
 
     internal PosixChildProcess(int pid, int pidfd, OutputStream[] outputs, OutputStats stats)
@@ -53,6 +55,8 @@ public sealed class PosixChildProcess : IChildProcess
             return Tmds.Linux.LibC.kill(-Pid, signal) == 0;
         }
     }
+
+    public void KillRestOfGroupOnExit() => killRestOfGroup = true;
 
     public void ReopenLogs()
     {
@@ -89,6 +93,8 @@ public sealed class PosixChildProcess : IChildProcess
             if (reaped) return true;
             var info = stackalloc byte[LibC.SigInfoSize];
             new Span<byte>(info, LibC.SigInfoSize).Clear();
+            // The leader is a zombie now (its pidfd is readable), so its pid still names our group: last safe moment.
+            if (killRestOfGroup) Tmds.Linux.LibC.kill(-Pid, Signals.SIGKILL);
             var rc = LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG);
             if (rc != 0)
             {

@@ -67,6 +67,44 @@ public sealed class ExitAndSignalTests : IDisposable
         await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count == 0, "no process left in the group");
     }
 
+    private const string LeaderWithAStubbornChild = "(trap '' TERM; exec sleep 1000) & sleep 1000";
+
+    [Fact]
+    public async Task Descendants_that_ignore_the_stop_signal_are_killed_with_the_leader_when_asked()
+    {
+        using var child = spawner.Start(Shell(LeaderWithAStubbornChild));
+        await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count(p => RunsIgnoringTerm(p, "sleep")) == 1,
+            "the stubborn sleep ignores SIGTERM");
+        child.KillRestOfGroupOnExit();
+        Assert.True(child.SignalGroup(Signals.SIGTERM));
+        Assert.Equal(ExitStatus.Killed(Signals.SIGTERM), await child.WaitAsync());
+        await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count == 0, "the stubborn sleep is gone too");
+    }
+
+    [Fact]
+    public async Task Descendants_outliving_the_leader_are_left_alone_by_default()
+    {
+        using var child = spawner.Start(Shell(LeaderWithAStubbornChild));
+        await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count(p => RunsIgnoringTerm(p, "sleep")) == 1,
+            "the stubborn sleep ignores SIGTERM");
+        Assert.True(child.SignalGroup(Signals.SIGTERM));
+        await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+        var left = new List<int>();
+        try
+        {
+            await Eventually.HoldsAsync(() =>
+            {
+                left = LiveMembersOfGroup(child.Pid);
+                return left.Count == 1 && RunsIgnoringTerm(left[0], "sleep");
+            }, "only the stubborn sleep is left");
+            Assert.False(child.SignalGroup(Signals.SIGKILL)); // reaped: the number is not ours to signal any more
+        }
+        finally
+        {
+            foreach (var pid in left) Tmds.Linux.LibC.kill(pid, Signals.SIGKILL);
+        }
+    }
+
     [Fact]
     public async Task Signal_after_the_child_was_reaped_is_not_sent()
     {
