@@ -25,14 +25,23 @@ public static class ForegroundDaemon
 
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
 
-    public static int Run(DaemonOptions options) => Run(options, SpawnerFactory.Create, DaemonHooks.None);
+    /// <summary>The daemon proper: the real process layer, no hooks.</summary>
+    public static int Run(DaemonOptions options) => Run(options, DaemonHooks.None);
+
+    /// <summary>The daemon with the real process layer and <paramref name="hooks"/> (the control plane).</summary>
+    public static int Run(DaemonOptions options, DaemonHooks hooks)
+    {
+        // First thing: SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up. Process-wide, and it
+        // takes SIGCHLD away from System.Diagnostics.Process: only for the real daemon, never inside a test host.
+        ProcessLayer.InitializeForDaemon();
+        return Run(options, SpawnerFactory.Create, hooks);
+    }
 
     /// <param name="options">The command line.</param>
-    /// <param name="createSpawner">The process layer (real in the daemon; tests may pass another).</param>
+    /// <param name="createSpawner">The process layer; this overload does not initialise the real one.</param>
     /// <param name="hooks">What other parts of the daemon add (the control plane).</param>
     public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner, DaemonHooks hooks)
     {
-        ProcessLayer.InitializeForDaemon(); // SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up
         var load = ConfigLoader.Load(options.ConfigPath);
         if (load is not { IsValid: true, Config: { } config })
         {
