@@ -25,12 +25,23 @@ public static class ForegroundDaemon
 
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
 
-    public static int Run(DaemonOptions options) => Run(options, SpawnerFactory.Create);
+    /// <summary>The daemon proper: the real process layer, no hooks.</summary>
+    public static int Run(DaemonOptions options) => Run(options, DaemonHooks.None);
 
-    /// <param name="createSpawner">The process layer (real in the daemon; tests may pass another).</param>
-    public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner)
+    /// <summary>The daemon with the real process layer and <paramref name="hooks"/> (the control plane).</summary>
+    public static int Run(DaemonOptions options, DaemonHooks hooks)
     {
-        ProcessLayer.InitializeForDaemon(); // SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up
+        // First thing: SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up. Process-wide, and it
+        // takes SIGCHLD away from System.Diagnostics.Process: only for the real daemon, never inside a test host.
+        ProcessLayer.InitializeForDaemon();
+        return Run(options, SpawnerFactory.Create, hooks);
+    }
+
+    /// <param name="options">The command line.</param>
+    /// <param name="createSpawner">The process layer; this overload does not initialise the real one.</param>
+    /// <param name="hooks">What other parts of the daemon add (the control plane).</param>
+    public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner, DaemonHooks hooks)
+    {
         var load = ConfigLoader.Load(options.ConfigPath);
         if (load is not { IsValid: true, Config: { } config })
         {
@@ -43,7 +54,7 @@ public static class ForegroundDaemon
         foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
         try
         {
-            return RunAsync(options, config, createSpawner()).GetAwaiter().GetResult();
+            return RunAsync(options, config, createSpawner(), hooks).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
@@ -56,7 +67,8 @@ public static class ForegroundDaemon
         }
     }
 
-    private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner)
+    private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner,
+        DaemonHooks hooks)
     {
         IActorRef? root = null;
         ILoggingAdapter? log = null;
@@ -71,6 +83,7 @@ public static class ForegroundDaemon
                 root?.Tell(SupervisorProtocol.ReopenLogs.Instance);
             });
 
+        using var beforeStart = hooks.BeforeStart?.Invoke(config);
         using var host = BuildHost(options, config, spawner);
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();
@@ -80,6 +93,8 @@ public static class ForegroundDaemon
         log.Info("taskmasterd {Version} running in the foreground as pid {Pid} with {Programs} programs from {Config}",
             typeof(ForegroundDaemon).Assembly.GetName().Version?.ToString(3), Environment.ProcessId, config.Programs.Count,
             options.ConfigPath ?? DefaultPaths.ConfigDirectory);
+
+        hooks.Started?.Invoke(system, root, () => signals.RequestShutdown("shutdown requested"));
 
         var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         var stoppedByHost = Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => "host stop", TaskScheduler.Default);
