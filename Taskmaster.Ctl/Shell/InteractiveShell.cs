@@ -54,13 +54,14 @@ public sealed class InteractiveShell(CtlContext ctx, CommandRunner runner)
         var keys = new ShellKeys();
         var editor = new LineEditor
         {
-            Prompt = new LineEditorPrompt(PromptText.Replace("[", "[[").Replace("]", "]]")),
+            Prompt = new LineEditorPrompt(PromptText.TrimEnd()), // RadLine puts one space after the prompt
             Completion = new ShellCompletion(runner.Tree, () => ctx.SocketPath(null, null)),
         };
         editor.KeyBindings.Add<PreviousHistoryCommand>(ConsoleKey.UpArrow);
         editor.KeyBindings.Add<NextHistoryCommand>(ConsoleKey.DownArrow);
         editor.KeyBindings.Add(ConsoleKey.C, ConsoleModifiers.Control, () => new ShellKeys.ClearLine(keys));
         editor.KeyBindings.Add(ConsoleKey.D, ConsoleModifiers.Control, () => new ShellKeys.EndOfInput(keys));
+        // RadLine adds each submitted line to its history itself; seed it with the persisted one.
         foreach (var line in _history.Load()) editor.History.Add(line);
 
         var last = ExitCodes.Ok;
@@ -84,7 +85,6 @@ public sealed class InteractiveShell(CtlContext ctx, CommandRunner runner)
             }
             if (keys.ClearLinePressed) continue;
             if (line.Trim().Length == 0) continue;
-            editor.History.Add(line);
             last = await ExecuteAsync(line, addToHistory: true);
             if (ctx.ExitRequested) return last;
         }
@@ -120,8 +120,10 @@ internal sealed class ShellKeys
     {
         public override void Execute(LineEditorContext context)
         {
+            // Submit an empty line (RadLine keeps submitted lines in its history; a dropped line must not be).
             keys.ClearLinePressed = true;
-            context.Buffer.Move(context.Buffer.Length);
+            context.Buffer.Move(-context.Buffer.Position);
+            context.Buffer.Clear(0, context.Buffer.Length);
             context.Submit(SubmitAction.Submit);
         }
     }

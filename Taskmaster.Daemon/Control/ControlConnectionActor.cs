@@ -88,6 +88,14 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         if (_streamTransitions) Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
+        try
+        {
+            // Dispose alone may wait for an in-flight write to a client that never reads; shutdown hangs up now.
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
         _stream.Dispose();
         _socket.Dispose();
     }
