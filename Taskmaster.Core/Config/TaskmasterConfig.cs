@@ -17,10 +17,14 @@ public sealed record TaskmasterConfig(DaemonSettings Daemon, ImmutableSortedDict
 }
 
 /// <summary>One problem found in a config: where, which key, and what is allowed.</summary>
+/// <param name="Line">1-based; 0 when the error is about the whole file (missing, unreadable).</param>
 public sealed record ConfigError(string File, int Line, int Column, string KeyPath, string Message)
 {
-    public override string ToString() =>
-        KeyPath.Length == 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}:{Line}:{Column}: {KeyPath}: {Message}";
+    public override string ToString()
+    {
+        var where = Line > 0 ? $"{File}:{Line}:{Column}" : File;
+        return KeyPath.Length == 0 ? $"{where}: {Message}" : $"{where}: {KeyPath}: {Message}";
+    }
 }
 
 /// <summary>Either a valid config or the full list of errors (never both, never an exception).</summary>

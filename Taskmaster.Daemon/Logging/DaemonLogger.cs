@@ -1,19 +1,39 @@
 using Serilog;
+using Serilog.Events;
 using Taskmaster.Core.Config;
 
 namespace Taskmaster.Daemon.Logging;
 
 /// <summary>
 /// Builds the daemon's Serilog logger (DESIGN §9): console in the foreground, <c>taskmasterd.logfile</c> if set,
-/// and syslog through our own RFC 5424 sink unless <c>syslog: false</c>.
+/// and syslog through our own RFC 5424 sink unless <c>syslog: false</c>. A missing syslog socket is not fatal.
 /// </summary>
 public static class DaemonLogger
 {
+    public const string ConsoleTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} {Level:u4} {Message:lj}{NewLine}{Exception}";
+
     public static ILogger Create(DaemonSettings settings, bool console, string? levelOverride)
     {
-        // Placeholder until the logging work lands: console only.
-        var cfg = new LoggerConfiguration().MinimumLevel.Information();
-        if (console) cfg = cfg.WriteTo.Console();
+        var cfg = new LoggerConfiguration().MinimumLevel.Is(ParseLevel(levelOverride ?? settings.LogLevel));
+        if (console)
+            cfg = cfg.WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: null);
+        if (settings.LogFile is { } file)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            cfg = cfg.WriteTo.File(file, outputTemplate: ConsoleTemplate, shared: true);
+        }
+        if (settings.Syslog is { } syslog && SyslogFacility.TryParse(syslog.Facility, out var facility))
+            cfg = cfg.WriteTo.Sink(new Rfc5424SyslogSink(syslog.Socket, facility));
         return cfg.CreateLogger();
     }
+
+    /// <summary><c>debug</c>, <c>info</c>, <c>warn</c>/<c>warning</c>, <c>error</c>; anything else is info.</summary>
+    public static LogEventLevel ParseLevel(string level) => level.ToLowerInvariant() switch
+    {
+        "debug" or "trace" => LogEventLevel.Debug,
+        "warn" or "warning" => LogEventLevel.Warning,
+        "error" => LogEventLevel.Error,
+        "critical" or "fatal" => LogEventLevel.Fatal,
+        _ => LogEventLevel.Information,
+    };
 }

@@ -1,0 +1,191 @@
+using System.Collections;
+using System.Runtime.InteropServices;
+using Taskmaster.Core.Processes.Native;
+using Taskmaster.Core.Processes.Output;
+using static Taskmaster.Core.Processes.SpawnErrorKind;
+
+namespace Taskmaster.Core.Processes;
+
+/// <summary>
+/// The real spawner: <c>posix_spawn</c> through P/Invoke (see <see cref="NativeSpawn"/>), a pidfd per child watched
+/// by one epoll thread (<see cref="ExitWatcher"/>), output drained by one pump thread (<see cref="OutputPump"/>).
+/// Thread-safe: actors call <see cref="Spawn"/> concurrently. Every descriptor it creates is O_CLOEXEC, and children
+/// close everything from fd 3 up, so concurrent spawns never leak one child's pipes into another.
+/// <para>Failures are checked up front so the message says what is wrong (command not found, not executable,
+/// working directory missing, unknown user, not root, log file), and what only the kernel can tell (EACCES as the
+/// target user, ENOEXEC) still comes back synchronously from posix_spawn, never as a later exit 127.</para>
+/// <para>Output files: missing parent directories are created (mode 0755, subject to the daemon's umask) so that
+/// paths like <c>/tmp/taskmaster/web.out</c> work out of the box; if that or the open fails, the spawn fails with
+/// <c>cannot open log file PATH: reason</c>. Files are opened by the daemon (as the daemon's user) before the child
+/// exists, like supervisord does.</para>
+/// </summary>
+public sealed class PosixSpawner : IProcessSpawner
+{
+    private const int PipeSize = 1 << 20;
+    private readonly LogFiles logFiles;
+
+    /// <param name="onOutputProblem">Told (from a background thread; keep it quick) when an output file cannot be
+    /// written or cannot keep up and output is being dropped. Once per episode.</param>
+    public PosixSpawner(Action<OutputProblem>? onOutputProblem = null)
+    {
+        logFiles = new LogFiles(onOutputProblem);
+        _ = ExitWatcher.Shared;
+        _ = OutputPump.Shared;
+    }
+
+    public SpawnResult Spawn(SpawnRequest request)
+    {
+        if (request.Argv.IsDefaultOrEmpty || string.IsNullOrEmpty(request.Argv[0]))
+            return Fail(Other, "empty command");
+
+        UserAccount? user = null;
+        if (request.User is { } userName)
+        {
+            user = UserAccount.Find(userName);
+            if (user is null) return Fail(UnknownUser, $"unknown user: {userName}");
+            if (Tmds.Linux.LibC.geteuid() is var euid && (uint)euid != 0 && (uint)euid != user.Uid)
+                return Fail(NotRoot, "user requires a root daemon");
+        }
+        if (request.WorkingDir is { } wd && !Directory.Exists(wd))
+            return Fail(WorkingDirectoryMissing, $"working directory missing: {wd}");
+
+        string path;
+        switch (ExecutableLookup.Resolve(request.Argv[0], request.WorkingDir, Environment.GetEnvironmentVariable("PATH")))
+        {
+            case ExecutableLookup.Found f: path = f.Path; break;
+            case ExecutableLookup.NotExecutable n: return Fail(NotExecutable, $"not executable: {n.Path}");
+            default: return Fail(CommandNotFound, $"command not found: {request.Argv[0]}");
+        }
+
+        var opened = new List<LogFile>(2);
+        var fds = new List<int>(4);
+        try
+        {
+            var stdout = OpenTarget(request.Stdout, opened);
+            var stderr = OpenTarget(request.Stderr, opened);
+            var (outRead, outWrite) = stdout is null ? (-1, -1) : Pipe(fds);
+            var (errRead, errWrite) = stderr is null ? (-1, -1) : Pipe(fds);
+
+            var plan = new SpawnPlan(path, [.. request.Argv], BuildEnvironment(request, user), request.WorkingDir,
+                outWrite, errWrite, request.Umask, user);
+            var rc = plan.Umask is null && plan.User is null
+                ? NativeSpawn.Run(plan, out var pid)
+                : IsolatedSpawn.Run(plan, out pid);
+            if (outWrite >= 0) CloseFd(fds, outWrite);
+            if (errWrite >= 0) CloseFd(fds, errWrite);
+            if (rc != 0) return Release(opened, fds, Explain(rc, path, request));
+
+            var pidfd = LibC.pidfd_open(pid, 0);
+            if (pidfd < 0)
+            {
+                var error = Marshal.GetLastPInvokeError();
+                KillAndReap(pid);
+                return Release(opened, fds, Fail(Other, $"cannot watch the child: {Marshal.GetPInvokeErrorMessage(error)}"));
+            }
+
+            var stats = new OutputStats();
+            var streams = new List<OutputStream>(2);
+            if (stdout is not null) streams.Add(new OutputStream(OutputPump.Shared, outRead, stdout, stats));
+            if (stderr is not null) streams.Add(new OutputStream(OutputPump.Shared, errRead, stderr, stats));
+            var child = new PosixChildProcess(pid, pidfd, [.. streams], stats);
+            fds.Clear();
+            opened.Clear();
+            foreach (var s in streams) OutputPump.Shared.Register(s, s == streams[0] && stdout is not null ? outRead : errRead);
+            if (!ExitWatcher.Shared.Watch(child, pidfd)) child.TryReap(_ => { });
+            return new SpawnResult.Started(child);
+        }
+        catch (LogFileException e)
+        {
+            return Release(opened, fds, Fail(LogFileUnavailable, $"cannot open log file {e.Path}: {e.Message}"));
+        }
+    }
+
+    private LogFile? OpenTarget(OutputTarget target, List<LogFile> opened)
+    {
+        if (target.Path is null) return null;
+        try
+        {
+            var file = logFiles.Acquire(target);
+            opened.Add(file);
+            return file;
+        }
+        catch (IOException e)
+        {
+            throw new LogFileException(target.Path, e.Message);
+        }
+    }
+
+    private static unsafe (int Read, int Write) Pipe(List<int> fds)
+    {
+        var pair = stackalloc int[2];
+        if (Tmds.Linux.LibC.pipe2(pair, Tmds.Linux.LibC.O_CLOEXEC) != 0)
+            throw new LogFileException("(pipe)", Marshal.GetPInvokeErrorMessage(Tmds.Linux.LibC.errno));
+        fds.Add(pair[0]);
+        fds.Add(pair[1]);
+        Tmds.Linux.LibC.fcntl(pair[0], Tmds.Linux.LibC.F_SETFL, Tmds.Linux.LibC.O_NONBLOCK);
+        if ((uint)Tmds.Linux.LibC.geteuid() == 0) Tmds.Linux.LibC.fcntl(pair[0], Tmds.Linux.LibC.F_SETPIPE_SZ, PipeSize);
+        return (pair[0], pair[1]);
+    }
+
+    private static void CloseFd(List<int> fds, int fd)
+    {
+        Tmds.Linux.LibC.close(fd);
+        fds.Remove(fd);
+    }
+
+    private static SpawnResult Release(List<LogFile> opened, List<int> fds, SpawnResult result)
+    {
+        foreach (var fd in fds) Tmds.Linux.LibC.close(fd);
+        foreach (var f in opened) f.Release(() => { });
+        return result;
+    }
+
+    /// <summary>The daemon's environment, then HOME/USER/LOGNAME of <c>user</c>, then the program's <c>env</c>.</summary>
+    private static string[] BuildEnvironment(SpawnRequest request, UserAccount? user)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+            env[(string)e.Key] = (string?)e.Value ?? "";
+        if (user is not null)
+        {
+            env["HOME"] = user.Home;
+            env["USER"] = user.Name;
+            env["LOGNAME"] = user.Name;
+        }
+        foreach (var (k, v) in request.Env) env[k] = v;
+        return [.. env.Select(kv => kv.Key + "=" + kv.Value)];
+    }
+
+    private static SpawnResult Explain(int errno, string path, SpawnRequest request)
+    {
+        const int ENOENT = 2, EACCES = 13, ENOEXEC = 8, ENOTDIR = 20, EPERM = 1;
+        var wd = request.WorkingDir;
+        return errno switch
+        {
+            ENOENT when wd is not null && !Directory.Exists(wd) => Fail(WorkingDirectoryMissing, $"working directory missing: {wd}"),
+            ENOENT => Fail(CommandNotFound, $"command not found: {path}"),
+            ENOTDIR when wd is not null => Fail(WorkingDirectoryMissing, $"working directory is not a directory: {wd}"),
+            EACCES when wd is not null => Fail(NotExecutable, $"permission denied{AsUser(request)}: {path} or working directory {wd}"),
+            EACCES => Fail(NotExecutable, $"not executable{AsUser(request)}: {path}"),
+            ENOEXEC => Fail(NotExecutable, $"not executable (unknown format, no #! line): {path}"),
+            EPERM when request.User is not null => Fail(NotRoot, "user requires a root daemon"),
+            _ => Fail(Other, Marshal.GetPInvokeErrorMessage(errno)),
+        };
+    }
+
+    private static string AsUser(SpawnRequest request) => request.User is { } u ? $" (as user {u})" : "";
+
+    private static unsafe void KillAndReap(int pid)
+    {
+        Tmds.Linux.LibC.kill(-pid, Signals.SIGKILL);
+        int status;
+        LibC.waitpid(pid, &status, 0);
+    }
+
+    private static SpawnResult.Failed Fail(SpawnErrorKind kind, string message) => new(kind, "spawn error: " + message);
+
+    private sealed class LogFileException(string path, string message) : Exception(message)
+    {
+        public string Path { get; } = path;
+    }
+}

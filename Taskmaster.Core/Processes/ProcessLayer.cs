@@ -1,0 +1,34 @@
+using Taskmaster.Core.Processes.Native;
+
+namespace Taskmaster.Core.Processes;
+
+/// <summary>Process-wide setup the daemon does first thing in Main, before any thread or child exists.</summary>
+public static class ProcessLayer
+{
+    private const nint SIG_DFL = 0;
+
+    /// <summary>
+    /// Resets SIGCHLD to its default disposition (a daemon started with SIGCHLD ignored would otherwise have every
+    /// child discarded by the kernel, and waitid would never see an exit), makes sure fds 0–2 are open (on
+    /// /dev/null) so that no pipe or log file ever lands on them, and starts the exit watcher and output pump threads.
+    /// </summary>
+    public static unsafe void InitializeForDaemon()
+    {
+        LibC.signal(Signals.SIGCHLD, SIG_DFL);
+        for (var fd = 0; fd <= 2; fd++)
+        {
+            if (Tmds.Linux.LibC.fcntl(fd, Tmds.Linux.LibC.F_GETFD) >= 0) continue;
+            var devNull = "/dev/null\0"u8;
+            fixed (byte* p = devNull)
+            {
+                var opened = Tmds.Linux.LibC.open(p, Tmds.Linux.LibC.O_RDWR, 0);
+                if (opened >= 0 && opened != fd)
+                {
+                    Tmds.Linux.LibC.close(opened);
+                }
+            }
+        }
+        _ = ExitWatcher.Shared;
+        _ = Output.OutputPump.Shared;
+    }
+}
