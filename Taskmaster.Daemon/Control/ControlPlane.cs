@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Akka.Actor;
 using Taskmaster.Core.Config;
 using Taskmaster.Daemon.Hosting;
@@ -20,24 +21,46 @@ public static class ControlPlane
         return Path.GetFullPath(string.IsNullOrEmpty(env) ? DefaultPaths.Socket() : env);
     }
 
-    /// <summary>Bind the socket and start listening; returns the listener actor.</summary>
+    /// <summary>
+    /// Bind the socket, before any program starts: a live daemon on it, a bad directory or an unknown group stop
+    /// the start-up here.
+    /// </summary>
     /// <exception cref="AlreadyRunningException">Another daemon answers on the socket.</exception>
     /// <exception cref="ControlSocketException">The socket cannot be created.</exception>
-    public static IActorRef Start(ActorSystem system, IActorRef configActor, DaemonSettings settings,
-        string? socketOption, string? pidFileOption, Action requestExit)
+    public static BoundControlSocket Bind(string? socketOption, DaemonSettings settings)
     {
         var path = SocketPath(socketOption, settings);
         uint? gid = null;
         if (settings.SocketGroup is { } group)
             gid = UnixAccounts.GroupId(group) ?? throw new ControlSocketException($"socket_group: no such group '{group}'");
-        var socket = ControlSocket.Bind(path, settings.SocketMode, gid);
-        var listener = system.ActorOf(
-            ControlListenerActor.Props(socket, path, new ControlSettings(configActor, PeerPolicy.ForCurrentUser(gid), requestExit)),
-            "control");
+        return new BoundControlSocket(path, ControlSocket.Bind(path, settings.SocketMode, gid), gid, settings.PidFile);
+    }
+}
 
-        if ((pidFileOption ?? settings.PidFile) is { } pidFile) PidFile.Write(pidFile);
+/// <summary>The bound control socket, waiting for the ConfigActor; disposing it removes the pid file and, if no
+/// listener took it, the socket.</summary>
+public sealed class BoundControlSocket(string path, Socket socket, uint? groupId, string? configPidFile) : IDisposable
+{
+    private bool _listening;
+
+    public string Path { get; } = path;
+
+    /// <summary>Start the listener actor, write the pid file, and tell a waiting parent that we are up.</summary>
+    /// <param name="requestExit">How a <c>shutdown</c> request ends the daemon (e.g. StopApplication).</param>
+    public IActorRef Start(ActorSystem system, IActorRef configActor, string? pidFileOption, Action requestExit)
+    {
+        var settings = new ControlSettings(configActor, PeerPolicy.ForCurrentUser(groupId), requestExit);
+        var listener = system.ActorOf(ControlListenerActor.Props(socket, Path, settings), "control");
+        _listening = true;
+        if ((pidFileOption ?? configPidFile) is { } pidFile) PidFile.Write(pidFile);
         Daemonizer.NotifyReady();
         return listener;
+    }
+
+    public void Dispose()
+    {
+        if (!_listening) ControlSocket.Close(socket, Path);
+        PidFile.Remove();
     }
 }
 
