@@ -107,6 +107,9 @@ public static partial class Daemonizer
     {
         var fd = Interlocked.Exchange(ref _readyFd, null);
         if (fd is null) return;
+        // What our stdio and the pipe are, before they are replaced: .NET's Console keeps its own dup of fds 1 and 2.
+        var inherited = new HashSet<string?> { LinkOf("1"), LinkOf("2"), LinkOf(fd) };
+        inherited.RemoveWhere(l => l is null or "/dev/null");
         try
         {
             using var pipe = new AnonymousPipeClientStream(PipeDirection.Out, fd);
@@ -119,6 +122,26 @@ public static partial class Daemonizer
         var devNull = open("/dev/null", 2 /* O_RDWR */);
         if (devNull < 0) return;
         for (var target = 0; target <= 2; target++) dup2(devNull, target);
+        // Every other descriptor on the parent's stdout/stderr or the readiness pipe now points at /dev/null too,
+        // so whoever started us sees end-of-file once the parent has exited.
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            var name = Path.GetFileName(entry);
+            if (!int.TryParse(name, out var n) || n <= 2 || n == devNull) continue;
+            if (inherited.Contains(LinkOf(name))) dup2(devNull, n);
+        }
         if (devNull > 2) close(devNull);
+    }
+
+    private static string? LinkOf(string fd)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
