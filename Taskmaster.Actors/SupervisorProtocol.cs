@@ -64,6 +64,10 @@ public static class SupervisorProtocol
     public sealed record ReloadReply(ConfigDiff? Plan, ImmutableArray<ConfigError> Errors, bool Applied)
     {
         public bool Ok => Plan is not null && Errors.IsEmpty;
+
+        /// <summary>What happened to each instance the applied plan touched (stopped, removed, started, or why it
+        /// did not start); empty for a dry run or a rejected config.</summary>
+        public ImmutableArray<InstanceOutcome> Outcomes { get; init; } = [];
     }
 
     public sealed record ShutdownComplete

@@ -10,6 +10,8 @@ public static class CheckCommand
     public static int Run(string? path)
     {
         var result = ConfigLoader.Load(path);
+        foreach (var warning in result.Warnings)
+            Console.Error.WriteLine(warning.ToString());
         if (result.Config is { } cfg && result.Errors.IsEmpty)
         {
             Console.Out.WriteLine($"OK: {cfg.Programs.Count} programs, {cfg.InstanceCount} instances");

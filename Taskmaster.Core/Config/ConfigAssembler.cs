@@ -57,11 +57,13 @@ internal static class ConfigAssembler
         }
 
         var errors = files.SelectMany(f => f.Diagnostics.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column)).ToList();
-        if (errors.Count > 0) return ConfigLoadResult.Fail(errors);
+        ImmutableArray<ConfigError> warnings =
+            [.. files.SelectMany(f => f.Diagnostics.Warnings.OrderBy(e => e.Line).ThenBy(e => e.Column))];
+        if (errors.Count > 0) return ConfigLoadResult.Fail(errors) with { Warnings = warnings };
         return ConfigLoadResult.Ok(new TaskmasterConfig(settings, programs.ToImmutable())
         {
             Sources = [.. sources.Select(s => s.DisplayPath)],
-        });
+        }) with { Warnings = warnings };
     }
 
     private static KeyValuePair<YScalar, YNode>? Entry(YMapping? root, string key)

@@ -76,10 +76,10 @@ public sealed record ProgramSpec
     /// <summary>Instance names: <c>web</c> when numprocs is 1, else <c>web:0</c> … <c>web:N-1</c>.</summary>
     public string InstanceName(int n) => NumProcs == 1 ? Name : $"{Name}:{n}";
 
-    /// <summary>True when a change between the two specs requires restarting the processes (DESIGN §5).</summary>
+    /// <summary>True when a change between the two specs requires restarting the processes (DESIGN §5).
+    /// The command is compared as argv, so re-spacing or re-quoting <c>cmd</c> the same way restarts nothing.</summary>
     public bool RunsDifferentlyFrom(ProgramSpec other) =>
-        Command != other.Command
-        || !Argv.SequenceEqual(other.Argv)
+        !Argv.SequenceEqual(other.Argv)
         || !Env.SequenceEqual(other.Env)
         || WorkingDir != other.WorkingDir
         || Umask != other.Umask
@@ -101,5 +101,5 @@ public sealed record ProgramSpec
         && StopTime == other.StopTime
         && Backoff == other.Backoff;
 
-    public override int GetHashCode() => HashCode.Combine(Name, Command, NumProcs);
+    public override int GetHashCode() => HashCode.Combine(Name, NumProcs);
 }

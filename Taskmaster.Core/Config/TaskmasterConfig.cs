@@ -30,6 +30,10 @@ public sealed record ConfigError(string File, int Line, int Column, string KeyPa
 /// <summary>Either a valid config or the full list of errors (never both, never an exception).</summary>
 public sealed record ConfigLoadResult(TaskmasterConfig? Config, ImmutableArray<ConfigError> Errors)
 {
+    /// <summary>Things that do not make the config invalid but will likely fail at run time (messages start with
+    /// <c>warning:</c>), e.g. a <c>workingdir</c> that does not exist yet.</summary>
+    public ImmutableArray<ConfigError> Warnings { get; init; } = [];
+
     public bool IsValid => Config is not null && Errors.IsEmpty;
     public static ConfigLoadResult Ok(TaskmasterConfig config) => new(config, []);
     public static ConfigLoadResult Fail(IEnumerable<ConfigError> errors) => new(null, [.. errors]);

@@ -61,7 +61,10 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
         if (response is null) return ExitCodes.Failed;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         ctx.Out.Write(PlanFormatter.Format(response.Plan!, response.Applied == true));
-        return ExitCodes.Ok;
+        // What happened to each instance the applied plan touched; a failed start fails the reload.
+        var outcomes = response.Outcomes ?? [];
+        foreach (var o in outcomes) (o.Ok ? ctx.Out : ctx.Err).WriteLine(o.ToString());
+        return outcomes.All(o => o.Ok) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     public async Task<int> Shutdown(ParseResult parse, CancellationToken ct)

@@ -53,7 +53,13 @@ public static class RequestMapping
         },
         ReloadReply { Errors.IsEmpty: false } r => Response.Failure(ErrorCodes.InvalidConfig,
             "the new config is invalid; nothing changed:\n" + string.Join('\n', r.Errors.Select(e => e.ToString()))),
-        ReloadReply { Plan: { } plan } r => new Response { Ok = true, Plan = ReloadPlan.From(plan), Applied = r.Applied },
+        ReloadReply { Plan: { } plan } r => new Response
+        {
+            Ok = true,
+            Plan = ReloadPlan.From(plan),
+            Applied = r.Applied,
+            Outcomes = r.Outcomes.IsDefaultOrEmpty ? null : [.. r.Outcomes.Select(o => new OutcomeInfo(o.Name, o.Ok, o.Message))],
+        },
         ReloadReply => Response.Failure(ErrorCodes.Failed, "reload produced no plan"),
         ShutdownComplete => Response.Success(),
         Akka.Actor.Status.Failure f => Response.Failure(ErrorCodes.Internal, f.Cause.Message),

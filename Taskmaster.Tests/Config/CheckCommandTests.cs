@@ -11,7 +11,7 @@ public class CheckCommandTests
     {
         var r = await Binaries.RunDaemonAsync("--check", Path.Combine(Binaries.RepositoryRoot, "configs"));
         Assert.Equal(0, r.ExitCode);
-        Assert.Matches(@"^OK: 4 programs, 5 instances\s*$", r.Stdout);
+        Assert.Matches(@"^OK: 5 programs, 6 instances\s*$", r.Stdout);
         Assert.Equal("", r.Stderr);
     }
 

@@ -39,6 +39,14 @@ public class ConfigDiffTests
     }
 
     [Fact]
+    public void Respacing_cmd_to_the_same_argv_restarts_nothing()
+    {
+        var diff = Diff(Base, Base.Replace("api: {cmd: /bin/sleep 200}", "api: {cmd: '/bin/sleep    \"200\"'}"));
+        Assert.Empty(diff.Restarted);
+        Assert.Contains("api", diff.Unchanged);
+    }
+
+    [Fact]
     public void Added_and_removed_programs_are_listed()
     {
         var diff = Diff(Base, Base.Replace("  old: {cmd: /bin/sleep 300}", "  new: {cmd: /bin/sleep 400}"));

@@ -92,17 +92,4 @@ public class DirectoryLoadTests
         Assert.Equal("/nonexistent/taskmaster.yaml: no such file or directory; allowed: a config file, or a directory of *.yaml/*.yml files",
             Assert.Single(result.Errors).ToString());
     }
-
-    [Fact]
-    public void The_sample_configs_directory_is_valid()
-    {
-        var result = ConfigLoader.Load(Path.Combine(Binaries.RepositoryRoot, "configs"));
-        Assert.True(result.IsValid, string.Join('\n', result.Errors));
-        var config = result.Config!;
-        Assert.True(config.Programs.Count >= 4);
-        Assert.Contains(config.Programs.Values, p => p.NumProcs == 2);
-        Assert.Contains(config.Programs.Values, p => !p.AutoStart);
-        Assert.Contains(config.Programs.Values, p => p.Stdout.PathTemplate?.StartsWith("/tmp/taskmaster/") == true);
-        Assert.Equal("/tmp/taskmaster/log", config.Daemon.LogDir);
-    }
 }

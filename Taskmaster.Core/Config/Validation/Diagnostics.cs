@@ -13,6 +13,12 @@ internal sealed class Diagnostics(string file)
     public void Add(YNode at, string keyPath, string what, string? allowed = null) =>
         Add(at.Line, at.Column, keyPath, what, allowed);
 
+    public List<ConfigError> Warnings { get; } = [];
+
+    /// <summary>Record a warning: valid config, but likely to fail when the daemon acts on it.</summary>
+    public void Warn(YNode at, string keyPath, string what) =>
+        Warnings.Add(new ConfigError(File, at.Line, at.Column, keyPath, "warning: " + what));
+
     public void Add(int line, int column, string keyPath, string what, string? allowed = null) =>
         Errors.Add(new ConfigError(File, line, column, keyPath,
             string.IsNullOrEmpty(allowed) ? what : $"{what}; allowed: {allowed}"));

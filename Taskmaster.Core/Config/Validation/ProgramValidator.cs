@@ -173,7 +173,11 @@ internal static partial class ProgramValidator
     {
         const string allowed = "an absolute directory path";
         if (!ValueReader.Text(value, path, d, allowed, out var dir)) return null;
-        if (dir.StartsWith('/')) return dir;
+        if (dir.StartsWith('/'))
+        {
+            if (!Directory.Exists(dir)) d.Warn(value, path, $"directory {dir} does not exist (now); starts will fail until it does");
+            return dir;
+        }
         d.Add(value, path, $"'{dir}' is not an absolute path", allowed);
         return null;
     }
@@ -188,6 +192,8 @@ internal static partial class ProgramValidator
             d.Add(value, path, $"'{user}' is not a valid user name", allowed);
             return null;
         }
+        if (Tmds.Linux.LibC.geteuid() != 0)
+            d.Warn(value, path, $"running as '{user}' needs a daemon started as root; this check runs as uid {Tmds.Linux.LibC.geteuid()}");
         return user;
     }
 }

@@ -1,0 +1,429 @@
+using Akka.Actor;
+using Akka.Event;
+using Taskmaster.Core.Config;
+using Taskmaster.Core.Processes;
+using Taskmaster.Core.Supervision;
+using static Taskmaster.Actors.SupervisorProtocol;
+
+namespace Taskmaster.Actors.Instances;
+
+/// <summary>
+/// One instance of a program and its OS process: the state machine of DESIGN §4, one <c>Become</c> per state.
+/// <list type="bullet">
+/// <item>STOPPED/EXITED/FATAL → STARTING on start (the retry count starts again at 1).</item>
+/// <item>STARTING → RUNNING once alive for <c>starttime</c> (at once when it is 0).</item>
+/// <item>STARTING → BACKOFF when it exits before <c>starttime</c> (whatever the code) or cannot be spawned;
+///   BACKOFF → STARTING after <c>Backoff.DelayFor(attempt)</c> (1 s, 2 s, 4 s … capped at 30 s by default);
+///   BACKOFF → FATAL when attempt <c>startretries + 1</c> failed, with the last reason.</item>
+/// <item>RUNNING → EXITED when it exits on its own; → STARTING at once when <see cref="ExitClassifier"/> says so.
+///   A start after RUNNING counts from 1 again: such restarts are not limited by <c>startretries</c>.</item>
+/// <item>STARTING/RUNNING → STOPPING on stop (<c>stopsignal</c> to the group, SIGKILL to the group after
+///   <c>stoptime</c>) → STOPPED once reaped. BACKOFF → STOPPED on stop.</item>
+/// </list>
+/// Every transition goes through <see cref="TransitionTo"/>: logged, published on the event stream as an
+/// <see cref="InstanceTransition"/>, and used to answer waiting commands. <see cref="PostStop"/> kills the
+/// process group of a process still alive, so an actor stop or crash never leaves a process behind.
+/// </summary>
+public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
+{
+    private const string StartTimeKey = "starttime", StopTimeKey = "stoptime", BackoffKey = "backoff";
+
+    private sealed record ChildExited(IChildProcess Child, ExitStatus Status);
+
+    private sealed record StartTimeElapsed
+    {
+        public static readonly StartTimeElapsed Instance = new();
+    }
+
+    private sealed record StopTimeElapsed
+    {
+        public static readonly StopTimeElapsed Instance = new();
+    }
+
+    private sealed record BackoffElapsed
+    {
+        public static readonly BackoffElapsed Instance = new();
+    }
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IProcessSpawner _spawner;
+    private readonly int _index;
+    private ProgramSpec _spec;
+    private InstanceStatus _status;
+
+    // Commands waiting for an outcome; answered by TransitionTo.
+    private readonly List<IActorRef> _startWaiters = [];
+    private readonly List<IActorRef> _stopWaiters = [];
+    private bool _startWhenStopped;
+    private IActorRef? _retireWaiter;
+
+    // Mirrors "the current state has a process"; read only by PostStop so that no process outlives the actor.
+    private IChildProcess? _alive;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ProcessInstanceActor(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart)
+    {
+        _spec = spec;
+        _index = index;
+        _spawner = spawner;
+        _status = new InstanceStatus(Name, spec.Name, ProcessState.Stopped, null, Context.System.Scheduler.Now,
+            "not started", StdoutPath: spec.Stdout.PathFor(index), StderrPath: spec.Stderr.PathFor(index));
+        Stopped();
+        if (autoStart) Self.Tell(new InstanceProtocol.Start(ActorRefs.Nobody));
+    }
+
+    public static Props Props(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart) =>
+        Akka.Actor.Props.Create(() => new ProcessInstanceActor(spec, index, spawner, autoStart));
+
+    private string Name => _spec.InstanceName(_index);
+
+    // ---------------------------------------------------------------- states without a process
+
+    private void Stopped() => Idle(fatal: false);
+
+    private void Exited() => Idle(fatal: false);
+
+    private void Fatal() => Idle(fatal: true);
+
+    /// <summary>STOPPED, EXITED and FATAL answer alike (no process, no timer), except that a reload that changes
+    /// the program gives a FATAL instance a new chance.</summary>
+    private void Idle(bool fatal)
+    {
+        Receive<InstanceProtocol.Start>(m => Spawn(1, m.ReplyTo));
+        Receive<InstanceProtocol.Restart>(m => Spawn(1, m.ReplyTo));
+        Receive<InstanceProtocol.Stop>(m => Reply(m.ReplyTo, true, "not running"));
+        Receive<InstanceProtocol.Retire>(m => Retired(m.ReplyTo));
+        Receive<InstanceProtocol.Reconfigure>(m =>
+        {
+            // FATAL stays FATAL until a user acts or a reload changes the program (numprocs aside).
+            var changed = m.RestartIfActive || m.Spec with { NumProcs = _spec.NumProcs } != _spec;
+            TakeSpec(m.Spec);
+            if (changed && fatal) Spawn(1, m.ReplyTo);
+            else Reply(m.ReplyTo, true, "updated");
+        });
+        NoProcessCommon();
+    }
+
+    private void Backoff(int attempt)
+    {
+        Receive<BackoffElapsed>(_ => Spawn(attempt + 1, null));
+        Receive<InstanceProtocol.Start>(m => SpawnNow(m.ReplyTo));
+        Receive<InstanceProtocol.Restart>(m => SpawnNow(m.ReplyTo));
+        Receive<InstanceProtocol.Stop>(m =>
+        {
+            Timers.Cancel(BackoffKey);
+            _stopWaiters.Add(m.ReplyTo);
+            TransitionTo(ProcessState.Stopped, "stopped while in backoff");
+            Become(Stopped);
+        });
+        Receive<InstanceProtocol.Retire>(m =>
+        {
+            Timers.Cancel(BackoffKey);
+            TransitionTo(ProcessState.Stopped, "stopped while in backoff");
+            Retired(m.ReplyTo);
+        });
+        Receive<InstanceProtocol.Reconfigure>(m =>
+        {
+            TakeSpec(m.Spec);
+            if (m.RestartIfActive) SpawnNow(m.ReplyTo);
+            else Reply(m.ReplyTo, true, "updated");
+        });
+        NoProcessCommon();
+        return;
+
+        void SpawnNow(IActorRef replyTo)
+        {
+            Timers.Cancel(BackoffKey);
+            Spawn(1, replyTo);
+        }
+    }
+
+    private void NoProcessCommon()
+    {
+        Receive<InstanceProtocol.Signal>(m => Reply(m.ReplyTo, false, "not running"));
+        Receive<InstanceProtocol.GetStatus>(m => m.ReplyTo.Tell(_status));
+        Receive<InstanceProtocol.ReopenLogs>(_ => { });
+        Receive<ChildExited>(m => Reap(m.Child)); // a process we already gave up on; nothing to decide
+    }
+
+    // ---------------------------------------------------------------- states with a process
+
+    private void Starting(IChildProcess child, int attempt)
+    {
+        Receive<StartTimeElapsed>(_ =>
+        {
+            TransitionTo(ProcessState.Running, $"up for {_spec.StartTime.TotalSeconds:0.###} s", child.Pid);
+            Become(() => Running(child));
+        });
+        Receive<ChildExited>(m => m.Child == child, m =>
+        {
+            Timers.Cancel(StartTimeKey);
+            Reap(child);
+            FailedStart(attempt, ExitClassifier.FailedStart(m.Status), m.Status);
+        });
+        WithProcess(child);
+    }
+
+    private void Running(IChildProcess child)
+    {
+        Receive<ChildExited>(m => m.Child == child, m =>
+        {
+            Reap(child);
+            var verdict = ExitClassifier.Classify(_spec, m.Status);
+            TransitionTo(ProcessState.Exited, $"{verdict.Description} (pid {child.Pid})", exit: m.Status);
+            if (verdict.Restart) Spawn(1, null);
+            else Become(Exited);
+        });
+        WithProcess(child);
+    }
+
+    /// <summary>Commands that STARTING and RUNNING answer alike.</summary>
+    private void WithProcess(IChildProcess child)
+    {
+        Receive<InstanceProtocol.Start>(m =>
+        {
+            if (_status.State == ProcessState.Running) Reply(m.ReplyTo, true, "already started");
+            else _startWaiters.Add(m.ReplyTo);
+        });
+        Receive<InstanceProtocol.Restart>(m =>
+        {
+            _startWaiters.Add(m.ReplyTo);
+            _startWhenStopped = true;
+            BeginStop(child, "restart requested");
+        });
+        Receive<InstanceProtocol.Stop>(m =>
+        {
+            _stopWaiters.Add(m.ReplyTo);
+            BeginStop(child, "stop requested");
+        });
+        Receive<InstanceProtocol.Retire>(m =>
+        {
+            _retireWaiter = m.ReplyTo;
+            BeginStop(child, "removed from the config");
+        });
+        Receive<InstanceProtocol.Reconfigure>(m =>
+        {
+            TakeSpec(m.Spec);
+            if (!m.RestartIfActive)
+            {
+                Reply(m.ReplyTo, true, "updated");
+                return;
+            }
+            _startWaiters.Add(m.ReplyTo);
+            _startWhenStopped = true;
+            BeginStop(child, "config changed");
+        });
+        ProcessCommon(child);
+    }
+
+    private void Stopping(IChildProcess child)
+    {
+        Receive<StopTimeElapsed>(_ =>
+        {
+            _log.Warning("{Instance} still alive {StopTime} s after {Signal}: sending SIGKILL to process group {Pid}",
+                Name, _spec.StopTime.TotalSeconds, Signals.Name(_spec.StopSignal), child.Pid);
+            child.SignalGroup(Signals.SIGKILL);
+        });
+        Receive<ChildExited>(m => m.Child == child, m =>
+        {
+            Timers.Cancel(StopTimeKey);
+            Reap(child);
+            TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid})", exit: m.Status);
+            Become(Stopped);
+            if (_retireWaiter is { } retire) Retired(retire);
+            else if (_startWhenStopped) Spawn(1, null);
+        });
+        Receive<InstanceProtocol.Start>(m =>
+        {
+            _startWaiters.Add(m.ReplyTo);
+            _startWhenStopped = _retireWaiter is null;
+        });
+        Receive<InstanceProtocol.Restart>(m =>
+        {
+            _startWaiters.Add(m.ReplyTo);
+            _startWhenStopped = _retireWaiter is null;
+        });
+        Receive<InstanceProtocol.Stop>(m =>
+        {
+            _startWhenStopped = false;
+            _stopWaiters.Add(m.ReplyTo);
+        });
+        Receive<InstanceProtocol.Retire>(m =>
+        {
+            _retireWaiter = m.ReplyTo;
+            _startWhenStopped = false;
+        });
+        Receive<InstanceProtocol.Reconfigure>(m =>
+        {
+            TakeSpec(m.Spec);
+            if (_startWhenStopped) _startWaiters.Add(m.ReplyTo);
+            else Reply(m.ReplyTo, true, "updated");
+        });
+        ProcessCommon(child);
+    }
+
+    private void ProcessCommon(IChildProcess child)
+    {
+        Receive<InstanceProtocol.Signal>(m =>
+        {
+            var sent = child.SignalGroup(m.Number);
+            Reply(m.ReplyTo, sent, sent ? $"sent {Signals.Name(m.Number)}" : "not running");
+        });
+        Receive<InstanceProtocol.GetStatus>(m => m.ReplyTo.Tell(_status));
+        Receive<InstanceProtocol.ReopenLogs>(_ => child.ReopenLogs());
+        Receive<ChildExited>(m => Reap(m.Child));
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    private void Spawn(int attempt, IActorRef? replyTo)
+    {
+        if (replyTo is not null) _startWaiters.Add(replyTo);
+        _startWhenStopped = false;
+        var request = SpawnRequests.For(_spec, _index);
+        switch (_spawner.Spawn(request))
+        {
+            case SpawnResult.Started { Process: var child }:
+                _alive = child;
+                child.Exited.PipeTo(Self, success: status => new ChildExited(child, status));
+                var what = attempt == 1 ? "spawned" : $"spawned (attempt {attempt} of {_spec.StartRetries + 1})";
+                if (_spec.StartTime <= TimeSpan.Zero)
+                {
+                    TransitionTo(ProcessState.Starting, what, child.Pid);
+                    TransitionTo(ProcessState.Running, "started (starttime 0)", child.Pid);
+                    Become(() => Running(child));
+                    return;
+                }
+                // The timer is armed before the transition is published: whoever sees STARTING can advance time.
+                Timers.StartSingleTimer(StartTimeKey, StartTimeElapsed.Instance, _spec.StartTime);
+                TransitionTo(ProcessState.Starting, what, child.Pid);
+                Become(() => Starting(child, attempt));
+                break;
+            case SpawnResult.Failed failed:
+                FailedStart(attempt, failed.Message.StartsWith("spawn error", StringComparison.Ordinal)
+                    ? failed.Message
+                    : "spawn error: " + failed.Message, null);
+                break;
+        }
+    }
+
+    private void FailedStart(int attempt, string reason, ExitStatus? exit)
+    {
+        var attempts = _spec.StartRetries + 1;
+        if (attempt >= attempts)
+        {
+            TransitionTo(ProcessState.Backoff, $"{reason} (attempt {attempt} of {attempts})", exit: exit);
+            TransitionTo(ProcessState.Fatal, $"gave up after {attempt} attempts: {reason}");
+            Become(Fatal);
+            return;
+        }
+        var delay = _spec.Backoff.DelayFor(attempt);
+        Timers.StartSingleTimer(BackoffKey, BackoffElapsed.Instance, delay);
+        TransitionTo(ProcessState.Backoff,
+            $"{reason} (attempt {attempt} of {attempts}; next in {delay.TotalSeconds:0.###} s)", exit: exit);
+        Become(() => Backoff(attempt));
+    }
+
+    private void BeginStop(IChildProcess child, string reason)
+    {
+        Timers.Cancel(StartTimeKey);
+        Timers.StartSingleTimer(StopTimeKey, StopTimeElapsed.Instance, _spec.StopTime);
+        TransitionTo(ProcessState.Stopping, $"{reason}: sending {Signals.Name(_spec.StopSignal)}", child.Pid);
+        Become(() => Stopping(child));
+        child.SignalGroup(_spec.StopSignal);
+    }
+
+    private void Reap(IChildProcess child)
+    {
+        if (ReferenceEquals(_alive, child)) _alive = null;
+        child.Dispose();
+    }
+
+    private void Retired(IActorRef replyTo)
+    {
+        Reply(replyTo, true, "removed");
+        _retireWaiter = null;
+        Context.Stop(Self);
+    }
+
+    private void TakeSpec(ProgramSpec spec)
+    {
+        var oldName = Name;
+        _spec = spec;
+        _status = _status with
+        {
+            Name = Name,
+            StdoutPath = spec.Stdout.PathFor(_index),
+            StderrPath = spec.Stderr.PathFor(_index),
+        };
+        if (oldName != Name) _log.Info("{Instance} is now named {NewName} (numprocs {NumProcs})", oldName, Name, spec.NumProcs);
+    }
+
+    /// <summary>The one place a state changes: status, log, event stream, and the commands waiting for it.</summary>
+    private void TransitionTo(ProcessState next, string reason, int? pid = null, ExitStatus? exit = null)
+    {
+        var from = _status.State;
+        var now = Context.System.Scheduler.Now;
+        _status = _status with
+        {
+            State = next,
+            Pid = pid,
+            Since = now,
+            Description = reason,
+            ExitCode = exit is { } e1 ? e1.Code : _status.ExitCode,
+            ExitSignal = exit is { } e2 ? e2.Signal : _status.ExitSignal,
+        };
+        var transition = new InstanceTransition(Name, _spec.Name, from, next, reason, pid, exit?.Code, exit?.Signal, now);
+        if (next is ProcessState.Fatal or ProcessState.Backoff or ProcessState.Exited)
+            _log.Warning("{Instance} {From} -> {To}: {Reason}", Name, from.Display(), next.Display(), reason);
+        else if (pid is not null)
+            _log.Info("{Instance} {From} -> {To} pid {Pid}: {Reason}", Name, from.Display(), next.Display(), pid, reason);
+        else
+            _log.Info("{Instance} {From} -> {To}: {Reason}", Name, from.Display(), next.Display(), reason);
+        Context.System.EventStream.Publish(transition);
+        AnswerWaiters(next, reason);
+    }
+
+    private void AnswerWaiters(ProcessState next, string reason)
+    {
+        switch (next)
+        {
+            case ProcessState.Running:
+                Answer(_startWaiters, true, "started");
+                break;
+            case ProcessState.Backoff or ProcessState.Fatal:
+                Answer(_startWaiters, false, reason);
+                break;
+            case ProcessState.Stopping or ProcessState.Stopped when !_startWhenStopped:
+                Answer(_startWaiters, false, "stopped before it was running");
+                break;
+        }
+        if (next == ProcessState.Stopped) Answer(_stopWaiters, true, "stopped");
+    }
+
+    private void Answer(List<IActorRef> waiters, bool ok, string message)
+    {
+        foreach (var waiter in waiters) Reply(waiter, ok, message);
+        waiters.Clear();
+    }
+
+    private void Reply(IActorRef replyTo, bool ok, string message)
+    {
+        if (!replyTo.IsNobody()) replyTo.Tell(new InstanceOutcome(Name, ok, message));
+    }
+
+    protected override void PostStop()
+    {
+        if (_alive is { } child)
+        {
+            _log.Warning("{Instance} actor stopping with process group {Pid} alive: sending SIGKILL", Name, child.Pid);
+            child.SignalGroup(Signals.SIGKILL);
+            _ = child.Exited.ContinueWith(_ => child.Dispose(), TaskScheduler.Default);
+            _alive = null;
+        }
+        foreach (var waiter in _startWaiters.Concat(_stopWaiters)) Reply(waiter, false, "supervisor stopped");
+        if (_retireWaiter is { } retire) Reply(retire, true, "removed");
+        base.PostStop();
+    }
+}

@@ -1,0 +1,173 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using Taskmaster.Actors;
+using Taskmaster.Core.Config;
+using Taskmaster.Core.Processes;
+using Taskmaster.Daemon.Control;
+using Taskmaster.Daemon.Logging;
+using static Taskmaster.Actors.SupervisorProtocol;
+
+namespace Taskmaster.Daemon.Hosting;
+
+/// <summary>
+/// <c>taskmasterd -n</c>: loads the config, runs the supervision tree under Akka.Hosting with Serilog, starts the
+/// autostart programs, and stays in the foreground until SIGTERM/SIGINT, when every program is stopped (in
+/// parallel, each within its stoptime) before the process exits 0. SIGHUP reloads, SIGUSR2 reopens log files.
+/// The ConfigActor is registered in the <see cref="ActorRegistry"/> as <c>ConfigActor</c>.
+/// </summary>
+public static class ForegroundDaemon
+{
+    public const int Ok = 0, Failed = 1, InvalidConfig = 2;
+
+    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
+
+    public static int Run(DaemonOptions options) => Run(options, SpawnerFactory.Create);
+
+    /// <param name="createSpawner">The process layer (real in the daemon; tests may pass another).</param>
+    public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner)
+    {
+        ProcessLayer.InitializeForDaemon(); // SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up
+        var load = ConfigLoader.Load(options.ConfigPath);
+        if (load is not { IsValid: true, Config: { } config })
+        {
+            foreach (var error in load.Errors) Console.Error.WriteLine(error.ToString());
+            Console.Error.WriteLine($"taskmasterd: {load.Errors.Length} error(s) in the config; not started");
+            return InvalidConfig;
+        }
+
+        // The control socket is bound before any program starts: a live daemon on it stops us here.
+        BoundControlSocket control;
+        try
+        {
+            control = ControlPlane.Bind(options.Socket, config.Daemon);
+        }
+        catch (Exception e) when (e is AlreadyRunningException or ControlSocketException)
+        {
+            Console.Error.WriteLine($"taskmasterd: {e.Message}");
+            return Failed;
+        }
+
+        Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
+        foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
+        try
+        {
+            using (control)
+                return RunAsync(options, config, createSpawner(), control).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            Log.Fatal(e, "taskmasterd failed");
+            return Failed;
+        }
+        finally
+        {
+            Log.CloseAndFlush();
+        }
+    }
+
+    private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner,
+        BoundControlSocket control)
+    {
+        IActorRef? root = null;
+        ILoggingAdapter? log = null;
+        using var signals = new DaemonSignals(
+            onReload: () =>
+            {
+                if (root is { } r && log is { } l) _ = ReloadAsync(r, l, options.ConfigPath);
+            },
+            onReopenLogs: () =>
+            {
+                log?.Info("SIGUSR2: reopening log files");
+                root?.Tell(SupervisorProtocol.ReopenLogs.Instance);
+            });
+
+        using var host = BuildHost(options, config, spawner);
+        await host.StartAsync();
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        // Once the actor system runs, the daemon logs through it too, so its lines stay in order with the actors'.
+        log = Akka.Event.Logging.GetLogger(system, "taskmasterd");
+        root = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ConfigActor>();
+        log.Info("taskmasterd {Version} running in the foreground as pid {Pid} with {Programs} programs from {Config}",
+            typeof(ForegroundDaemon).Assembly.GetName().Version?.ToString(3), Environment.ProcessId, config.Programs.Count,
+            options.ConfigPath ?? DefaultPaths.ConfigDirectory);
+
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        control.Start(host.Services.GetRequiredService<ActorSystem>(), root, options.PidFile, lifetime.StopApplication);
+
+        var stopping = lifetime.ApplicationStopping;
+        var stoppedByHost = Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => "host stop", TaskScheduler.Default);
+        var why = await await Task.WhenAny(signals.ShutdownRequested, stoppedByHost);
+
+        if (!system.WhenTerminated.IsCompleted)
+        {
+            log.Info("{Reason}: stopping every program", why);
+            try
+            {
+                await root.Ask<ShutdownComplete>(Shutdown.Instance, ShutdownTimeout(config));
+                log.Info("every program is stopped; exiting");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                log.Error("programs did not all stop in time; the actor system will kill what is left");
+            }
+        }
+        await host.StopAsync();
+        return Ok;
+    }
+
+    private static IHost BuildHost(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, SignalOwnedLifetime>();
+        var debug = DaemonLogger.ParseLevel(options.LogLevel ?? config.Daemon.LogLevel) <= Serilog.Events.LogEventLevel.Debug;
+        builder.Services.AddAkka("taskmasterd", akka =>
+        {
+            // The daemon owns SIGTERM: Akka's own CLR/SIGTERM hook would terminate the actor system (SIGKILLing every
+            // child from PostStop) before the programs are stopped gracefully.
+            akka.AddHocon("""
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                akka.log-dead-letters = off
+                akka.log-dead-letters-during-shutdown = off
+                """, HoconAddMode.Prepend);
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = debug ? LogLevel.DebugLevel : LogLevel.InfoLevel;
+                loggers.ClearLoggers();
+                loggers.AddSerilogLogging();
+            });
+            akka.WithActors((system, registry) =>
+            {
+                var root = system.ActorOf(
+                    ConfigActor.Props(config, () => ConfigLoader.Load(options.ConfigPath), spawner), "config");
+                registry.Register<ConfigActor>(root);
+            });
+        });
+        return builder.Build();
+    }
+
+    private static async Task ReloadAsync(IActorRef root, ILoggingAdapter log, string? path)
+    {
+        log.Info("SIGHUP: reloading the config from {Config}", path ?? DefaultPaths.ConfigDirectory);
+        try
+        {
+            var reply = await root.Ask<ReloadReply>(new Reload(DryRun: false), ReloadTimeout);
+            if (reply is { Ok: true, Plan: { } plan })
+                log.Info("reload applied: {Plan}", ConfigActor.Describe(plan));
+            else
+                foreach (var error in reply.Errors) log.Error("reload rejected, the running config is kept: {Error}", error.ToString());
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            log.Warning("reload still in progress after {Timeout}", ReloadTimeout);
+        }
+    }
+
+    /// <summary>Long enough for the slowest program to be SIGKILLed after its stoptime, with room to spare.</summary>
+    private static TimeSpan ShutdownTimeout(TaskmasterConfig config) =>
+        (config.Programs.Values.Select(p => p.StopTime).DefaultIfEmpty(TimeSpan.Zero).Max()) + TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Taskmaster.Actors.Instances;
+using Taskmaster.Actors.Programs;
+using Taskmaster.Actors.Targets;
+using Taskmaster.Core.Config;
+using Taskmaster.Core.Processes;
+
+namespace Taskmaster.Tests.Supervision;
+
+/// <summary>The pure parts of supervision: exit classification, supervision strategy, backoff, target resolution.</summary>
+public sealed class PolicyTests
+{
+    private static ProgramSpec Spec(string name, int numprocs = 1) => new()
+    {
+        Name = name, Command = name, Argv = [name], Stdout = OutputSpec.Discard, Stderr = OutputSpec.Discard, NumProcs = numprocs,
+    };
+
+    [Theory]
+    [InlineData(AutoRestart.Unexpected, 0, false, true, false)]
+    [InlineData(AutoRestart.Unexpected, 1, false, false, true)]
+    [InlineData(AutoRestart.Unexpected, 2, false, true, false)]
+    [InlineData(AutoRestart.Always, 0, false, true, true)]
+    [InlineData(AutoRestart.Never, 1, false, false, false)]
+    [InlineData(AutoRestart.Unexpected, 15, true, false, true)]
+    public void ExitClassifier_decides_expected_and_restart_from_exitcodes_and_autorestart(
+        AutoRestart policy, int value, bool bySignal, bool expected, bool restart)
+    {
+        var spec = Spec("web") with { AutoRestart = policy, ExitCodes = [0, 2] };
+        var status = bySignal ? ExitStatus.Killed(value) : ExitStatus.Exited(value);
+        var verdict = ExitClassifier.Classify(spec, status);
+        Assert.Equal((expected, restart), (verdict.Expected, verdict.Restart));
+    }
+
+    [Fact]
+    public void Default_backoff_schedule_is_1_2_4_8_16_then_capped_at_30_seconds()
+    {
+        var delays = Enumerable.Range(1, 7).Select(a => BackoffSpec.Default.DelayFor(a).TotalSeconds).ToArray();
+        Assert.Equal([1, 2, 4, 8, 16, 30, 30], delays);
+    }
+
+    [Fact]
+    public void Instance_supervision_stops_a_failing_actor_and_recreates_it_on_the_backoff_schedule_until_the_limit()
+    {
+        var spec = Spec("web") with { StartRetries = 2 };
+        Assert.Equal(Directive.Stop, InstanceSupervision.Decide(new InvalidOperationException()));
+        Assert.Equal(Directive.Stop, InstanceSupervision.Decide(new ActorInitializationException("x")));
+        Assert.IsType<OneForOneStrategy>(InstanceSupervision.Strategy());
+        Assert.Equal([true, true, true, false], Enumerable.Range(1, 4).Select(n => InstanceSupervision.ShouldRecreate(spec, n)));
+        Assert.Equal(TimeSpan.FromSeconds(2), InstanceSupervision.RecreateDelay(spec, 2));
+    }
+
+    [Fact]
+    public void Outcome_timeout_covers_the_longest_stoptime_and_starttime()
+    {
+        var a = Spec("a") with { StopTime = TimeSpan.FromSeconds(20), StartTime = TimeSpan.FromSeconds(1) };
+        var b = Spec("b") with { StopTime = TimeSpan.FromSeconds(5), StartTime = TimeSpan.FromSeconds(7) };
+        Assert.Equal(TimeSpan.FromSeconds(37), InstanceSupervision.OutcomeTimeout([a, b]));
+    }
+
+    private static TaskmasterConfig Config(params ProgramSpec[] programs) =>
+        new(DaemonSettings.Default, programs.ToImmutableSortedDictionary(p => p.Name, p => p, StringComparer.Ordinal));
+
+    [Fact]
+    public void Targets_resolve_instances_programs_and_all_in_config_order()
+    {
+        var config = Config(Spec("web", 3), Spec("db"));
+        Assert.Equal(["db", "web:0", "web:1", "web:2"], TargetResolver.Resolve(config, []).Targets.Select(t => t.Name));
+        Assert.Equal(["db", "web:0", "web:1", "web:2"], TargetResolver.Resolve(config, ["all"]).Targets.Select(t => t.Name));
+        Assert.Equal(["web:0", "web:1", "web:2"], TargetResolver.Resolve(config, ["web"]).Targets.Select(t => t.Name));
+        Assert.Equal(["db", "web:1"], TargetResolver.Resolve(config, ["web:1", "db", "web:1"]).Targets.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void Unknown_targets_are_reported_by_name()
+    {
+        var config = Config(Spec("web", 2));
+        var resolution = TargetResolver.Resolve(config, ["web:2", "web:0", "nope"]);
+        Assert.False(resolution.Ok);
+        Assert.Equal(["web:2", "nope"], resolution.Unknown);
+    }
+
+    [Fact]
+    public void Spawn_request_numbers_the_output_of_each_instance()
+    {
+        var spec = Spec("web", 2) with { Stdout = new OutputSpec("/tmp/web-{n}.log", 0, 0) };
+        Assert.Equal("web:1", SpawnRequests.For(spec, 1).Name);
+        Assert.Equal("/tmp/web-1.log", SpawnRequests.For(spec, 1).Stdout.Path);
+        Assert.Null(SpawnRequests.For(spec, 1).Stderr.Path);
+    }
+}
