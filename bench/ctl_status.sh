@@ -85,7 +85,7 @@ file=$work/sv.sock
 logfile=$work/supervisord.log
 pidfile=$work/supervisord.pid
 childlogdir=$work
-minfds=65536
+minfds=8192
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
