@@ -7,8 +7,12 @@ namespace Taskmaster.Ctl.Cli;
 /// <summary>What each command does: build the request, send it, print the result, choose the exit status.</summary>
 internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
 {
+    /// <summary>Why the last <see cref="Send"/> returned null: a bad <c>-c</c> is a usage error, no daemon a failure.</summary>
+    private int _failure = ExitCodes.Failed;
+
     private string? SocketFor(ParseResult parse)
     {
+        _failure = ExitCodes.Failed;
         try
         {
             return ctx.SocketPath(parse.GetValue(tree.Socket), parse.GetValue(tree.Config));
@@ -16,6 +20,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
         catch (ConfigReadException e)
         {
             ctx.Err.WriteLine($"taskmasterctl: {e.Message}");
+            _failure = ExitCodes.Usage;
             return null;
         }
     }
@@ -26,7 +31,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
     public async Task<int> Status(ParseResult parse, string[] names, bool json, CancellationToken ct)
     {
         var response = await Send(parse, Request.For(Commands.Status, names), ct);
-        if (response is null) return ExitCodes.Failed;
+        if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         var instances = response.Instances ?? [];
         ctx.Out.Write(json ? ProtocolJson.SerializeStatus(instances) + "\n" : StatusFormatter.Format(instances, DateTimeOffset.UtcNow));
@@ -41,7 +46,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
 
     private int PrintOutcomes(Response? response)
     {
-        if (response is null) return ExitCodes.Failed;
+        if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         var outcomes = response.Outcomes ?? [];
         foreach (var o in outcomes) (o.Ok ? ctx.Out : ctx.Err).WriteLine(o.ToString());
@@ -58,7 +63,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
     public async Task<int> Reload(ParseResult parse, bool dryRun, CancellationToken ct)
     {
         var response = await Send(parse, new Request { Command = Commands.Reload, DryRun = dryRun }, ct);
-        if (response is null) return ExitCodes.Failed;
+        if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         ctx.Out.Write(PlanFormatter.Format(response.Plan!, response.Applied == true));
         // What happened to each instance the applied plan touched; a failed start fails the reload.
@@ -70,7 +75,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
     public async Task<int> Shutdown(ParseResult parse, CancellationToken ct)
     {
         var response = await Send(parse, Request.For(Commands.Shutdown), ct);
-        if (response is null) return ExitCodes.Failed;
+        if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         ctx.Out.WriteLine("taskmasterd: every program stopped; shutting down");
         return ExitCodes.Ok;
@@ -79,7 +84,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
     public async Task<int> Pid(ParseResult parse, string? name, CancellationToken ct)
     {
         var response = await Send(parse, Request.For(Commands.Pid, name is null ? null : [name]), ct);
-        if (response is null) return ExitCodes.Failed;
+        if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         if (name is null || response.Instances is not { Count: > 1 })
         {
@@ -106,7 +111,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
 
     public async Task<int> Tail(ParseResult parse, string name, string stream, int bytes, bool follow, CancellationToken ct)
     {
-        if (SocketFor(parse) is not { } socket) return ExitCodes.Failed;
+        if (SocketFor(parse) is not { } socket) return _failure;
         ControlClient client;
         try
         {
@@ -171,7 +176,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
     {
         ctx.Out.WriteLine($"taskmasterctl {CtlVersion} (protocol {WireProtocol.Version})");
         var response = await Send(parse, Request.For(Commands.Version), ct);
-        if (response is null) return ExitCodes.Failed;
+        if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         ctx.Out.WriteLine($"taskmasterd {response.DaemonVersion}");
         return ExitCodes.Ok;

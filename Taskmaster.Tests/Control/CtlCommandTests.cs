@@ -170,6 +170,14 @@ public class CtlCommandTests : ListenerTestBase
     }
 
     [Fact]
+    public async Task A_config_that_does_not_exist_is_a_usage_error()
+    {
+        var result = await Binaries.RunAsync(Binaries.Ctl, ["-c", Dir.File("missing.yaml"), "status"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("missing.yaml", result.Stderr);
+    }
+
+    [Fact]
     public async Task Version_prints_both_versions()
     {
         var result = await Ctl("version");
