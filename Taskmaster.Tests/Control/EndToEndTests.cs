@@ -237,6 +237,55 @@ public class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Subscribers_get_state_changes_pushed_by_the_daemon()
+    {
+        using var client = await ControlClient.ConnectAsync(_daemon.SocketPath, TestContext.Current.CancellationToken);
+        var ack = await client.SendAsync(Request.For(Commands.Subscribe, ["sleeper:0"]), TestContext.Current.CancellationToken);
+        Assert.True(ack.Ok);
+        Assert.Equal("RUNNING", Assert.Single(ack.Instances!).State);
+
+        var stop = _daemon.Ctl("stop", "sleeper:0");
+        var states = new List<string>();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        await foreach (var e in client.ReadEventsAsync(cts.Token))
+        {
+            Assert.Equal("sleeper:0", e.Name);
+            states.Add($"{e.From}->{e.To}");
+            if (e.To == "STOPPED") break;
+        }
+        Assert.Equal(["RUNNING->STOPPING", "STOPPING->STOPPED"], states);
+        Assert.Equal(0, (await stop).ExitCode);
+    }
+
+    [Fact]
+    public async Task Misbehaving_clients_of_the_real_daemon_do_not_disturb_others()
+    {
+        using var garbage = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        garbage.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(_daemon.SocketPath));
+        garbage.Send("{{{ not json\n"u8);
+        using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        silent.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(_daemon.SocketPath));
+        silent.Send("{\"v\":1,\"comm"u8); // half a request, then nothing
+        var huge = Task.Run(() =>
+        {
+            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            s.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(_daemon.SocketPath));
+            try { s.Send(new byte[2 * WireProtocol.MaxRequestLineBytes]); } catch (System.Net.Sockets.SocketException) { }
+            var reply = new byte[4096];
+            s.ReceiveTimeout = 30_000;
+            return System.Text.Encoding.UTF8.GetString(reply, 0, s.Receive(reply));
+        }, TestContext.Current.CancellationToken);
+
+        var status = await _daemon.Ctl("status", "echoer");
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("line_too_long", await huge.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
+        var buffer = new byte[4096];
+        garbage.ReceiveTimeout = 30_000;
+        Assert.Contains("bad_request", System.Text.Encoding.UTF8.GetString(buffer, 0, garbage.Receive(buffer)));
+    }
+
+    [Fact]
     public async Task A_second_daemon_on_the_same_socket_refuses_to_start()
     {
         var second = await Binaries.RunAsync(Binaries.Daemon, [_daemon.ConfigPath, "-n"], TimeSpan.FromSeconds(60));
