@@ -1,8 +1,13 @@
 namespace Taskmaster.Daemon;
 
-/// <summary>Runs the daemon: foreground (<c>-n</c>) or detached. Built by the supervision-core and control-plane issues.</summary>
+/// <summary>Runs the daemon: foreground (<c>-n</c>) or detached (re-exec of itself, see Hosting/Daemonizer.cs).</summary>
 public static class DaemonEntry
 {
-    /// <summary>Both modes run in the foreground until detaching is built.</summary>
-    public static int Run(DaemonOptions options) => Hosting.ForegroundDaemon.Run(options);
+    public static int Run(DaemonOptions options)
+    {
+        // Without -n: re-exec ourselves detached and wait for "ready" (Hosting/Daemonizer.cs).
+        if (!options.NoDaemon) return Hosting.Daemonizer.Detach(options);
+        Hosting.Daemonizer.EnterSessionIfDetached();
+        return Hosting.ForegroundDaemon.Run(options);
+    }
 }

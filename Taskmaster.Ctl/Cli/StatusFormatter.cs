@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text;
+using Taskmaster.Core.Protocol;
+
+namespace Taskmaster.Ctl.Cli;
+
+/// <summary>The human form of <c>status</c>: one line per instance: name, state, pid and uptime or the exit reason.</summary>
+public static class StatusFormatter
+{
+    public static string Format(IReadOnlyList<InstanceInfo> instances, DateTimeOffset now)
+    {
+        if (instances.Count == 0) return "";
+        var width = Math.Max(16, instances.Max(i => i.Name.Length) + 2);
+        var sb = new StringBuilder();
+        foreach (var i in instances)
+            sb.Append(i.Name.PadRight(width)).Append(i.State.PadRight(10)).Append(Describe(i, now).TrimEnd()).Append('\n');
+        return sb.ToString();
+    }
+
+    public static string Describe(InstanceInfo i, DateTimeOffset now)
+    {
+        if (i.State == "RUNNING" && i.Pid is { } pid)
+            return $"pid {pid}, uptime {Uptime(now - DateTimeOffset.FromUnixTimeMilliseconds(i.StateSince))}";
+        if (i.Description.Length > 0) return i.Description;
+        if (i.Pid is { } p) return $"pid {p}";
+        if (i.ExitSignal is { } sig) return $"terminated by {Core.Processes.Signals.Name(sig)}";
+        if (i.ExitCode is { } code) return $"exit status {code}";
+        return "";
+    }
+
+    public static string Uptime(TimeSpan t)
+    {
+        if (t < TimeSpan.Zero) t = TimeSpan.Zero;
+        var text = string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}");
+        return t.TotalDays >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalDays} days, {t.Hours}:{t.Minutes:00}:{t.Seconds:00}")
+            : text;
+    }
+}

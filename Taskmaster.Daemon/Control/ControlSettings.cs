@@ -1,0 +1,28 @@
+using Akka.Actor;
+
+namespace Taskmaster.Daemon.Control;
+
+/// <summary>What the control listener and its connections need from the host.</summary>
+/// <param name="Supervisor">The root ConfigActor (SupervisorProtocol).</param>
+/// <param name="Policy">Who may connect.</param>
+/// <param name="RequestExit">Called once a <c>shutdown</c> request has stopped every program and been answered.</param>
+public sealed record ControlSettings(IActorRef Supervisor, PeerPolicy Policy, Action? RequestExit = null)
+{
+    /// <summary>Ask timeout for queries (status, pid, tail, version).</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Ask timeout for commands that wait for processes (start, stop, restart, reload, shutdown).</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A client whose unsent output grows past this is dropped (it does not read).</summary>
+    public long MaxPendingBytes { get; init; } = 8L * 1024 * 1024;
+
+    /// <summary>A client that takes longer than this to accept one write is dropped.</summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often followed log files are checked for new data.</summary>
+    public TimeSpan FollowInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public string DaemonVersion { get; init; } =
+        typeof(ControlSettings).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}
