@@ -331,6 +331,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(StopTimeKey, StopTimeElapsed.Instance, _spec.StopTime);
         TransitionTo(ProcessState.Stopping, $"{reason}: sending {Signals.Name(_spec.StopSignal)}", child.Pid);
         Become(() => Stopping(child));
+        // A stopped program leaves nothing behind: whatever of its group outlives the leader (a descendant that
+        // ignores the stop signal) is SIGKILLed just before the leader is reaped.
+        child.KillRestOfGroupOnExit();
         child.SignalGroup(_spec.StopSignal);
     }
 

@@ -94,6 +94,34 @@ public sealed class RealProcessTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task Real_stop_leaves_no_descendant_that_ignores_the_stop_signal()
+    {
+        // The leader dies of TERM at once; its background child ignores TERM and would outlive it.
+        var spec = Program("parent", "/bin/sh", "-c", "(trap '' TERM; exec sleep 300) & sleep 300") with { StopTime = TimeSpan.FromSeconds(30) };
+        var instance = Start(spec);
+        var pid = Await("parent", ProcessState.Running).Pid!.Value;
+        await Eventually.HoldsAsync(() => GroupMembers(pid) >= 3, "leader and both sleeps in the group");
+
+        instance.Tell(new InstanceProtocol.Stop(TestActor));
+        var stopped = Await("parent", ProcessState.Stopped);
+        Assert.Equal(Signals.SIGTERM, stopped.ExitSignal);
+        await Eventually.HoldsAsync(() => !GroupAlive(pid), "no member of the process group left");
+    }
+
+    private static int GroupMembers(int pgid) =>
+        Directory.EnumerateDirectories("/proc").Count(d =>
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(d, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return fields[2] == pgid.ToString();
+            }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        });
+
+    [Fact]
     public void Real_missing_command_is_a_spawn_error_and_ends_FATAL()
     {
         Start(Program("ghost", "/nonexistent/taskmaster-ghost") with { StartRetries = 1 });
