@@ -32,6 +32,7 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
     private readonly List<Slot> _slots = [];
     private ProgramSpec _spec;
     private int _generation;
+    private bool _stoppingAll;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -53,7 +54,13 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
         Receive<Command>(Dispatch);
         Receive<Apply>(OnApply);
         Receive<Launch>(OnLaunch);
-        Receive<StopAll>(m => ToEveryInstance(m.ReplyTo, collector => new InstanceProtocol.Stop(collector)));
+        Receive<StopAll>(m =>
+        {
+            // Shutdown: an instance actor that failed stays down; nothing may start a process from now on.
+            _stoppingAll = true;
+            for (var i = 0; i < _slots.Count; i++) Timers.Cancel(RecreateKey(i));
+            ToEveryInstance(m.ReplyTo, collector => new InstanceProtocol.Stop(collector));
+        });
         Receive<Remove>(OnRemove);
         Receive<SupervisorProtocol.ReopenLogs>(_ => Live().ForEach(a => a.Tell(InstanceProtocol.ReopenLogs.Instance)));
         Receive<Terminated>(OnTerminated);
@@ -196,6 +203,7 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
         var slot = _slots[index];
         slot.Actor = null;
         slot.Failures++;
+        if (_stoppingAll) return;
         if (!InstanceSupervision.ShouldRecreate(_spec, slot.Failures))
         {
             _log.Error("{Instance}: its actor failed {Failures} times in a row; left stopped until a user starts it",

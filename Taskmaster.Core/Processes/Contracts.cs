@@ -56,9 +56,13 @@ public readonly record struct ExitStatus(int? Code, int? Signal, bool CoreDumped
     public static ExitStatus Exited(int code) => new(code, null, false);
     public static ExitStatus Killed(int signal, bool core = false) => new(null, signal, core);
 
+    /// <summary>The status could not be read (the child was reaped by someone else, e.g. a daemon running as PID 1).</summary>
+    public static ExitStatus Unknown => new(null, null, false);
+
     public override string ToString() =>
         Code is { } c ? $"exit status {c}"
-        : $"terminated by {Signals.Name(Signal ?? 0)}{(CoreDumped ? " (core dumped)" : "")}";
+        : Signal is { } s ? $"terminated by {Signals.Name(s)}{(CoreDumped ? " (core dumped)" : "")}"
+        : "exit status unknown";
 }
 
 /// <summary>A spawned child: its own session and process group (pgid == pid).</summary>
@@ -74,6 +78,18 @@ public interface IChildProcess : IDisposable
 
     /// <summary>Reopen the output files (after logrotate moved them; SIGUSR2).</summary>
     void ReopenLogs();
+
+    /// <summary>
+    /// When the leader exits, SIGKILL whatever is left in its process group (descendants that ignored the stop
+    /// signal) before the leader is reaped, while its pid still safely names the group. Call it when stopping.
+    /// </summary>
+    void KillRestOfGroupOnExit() { }
+
+    /// <summary>Output bytes dropped because a log file could not be written or its disk hung (0 when nothing was).</summary>
+    long DroppedOutputBytes => 0;
+
+    /// <summary>Completes once both output pipes reached end of file and what was read is written. Never faults.</summary>
+    Task OutputCompleted => Task.CompletedTask;
 }
 
 /// <summary>The OS seam the supervisor uses to start processes. Real: posix_spawn; tests: a fake.</summary>

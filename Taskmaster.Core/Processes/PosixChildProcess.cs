@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Taskmaster.Core.Processes.Native;
 using Taskmaster.Core.Processes.Output;
 
@@ -11,7 +12,8 @@ namespace Taskmaster.Core.Processes;
 /// <c>kill(-pid)</c>. So a signal is either sent while the number still names our group, or not at all:
 /// once the leader is reaped, <see cref="SignalGroup"/> returns false and sends nothing, because the number may
 /// already belong to a stranger. Descendants that outlive the leader are therefore not reachable by number after the
-/// reap; the supervisor signals the group before the leader's exit completes (stop: signal, then SIGKILL).</para>
+/// reap, unless <see cref="KillRestOfGroupOnExit"/> was called: then the watcher SIGKILLs the group just before
+/// reaping the leader, while the zombie still pins the number.</para>
 /// </summary>
 public sealed class PosixChildProcess : IChildProcess
 {
@@ -20,6 +22,7 @@ public sealed class PosixChildProcess : IChildProcess
     private readonly OutputStream[] outputs;
     private int pidfd;
     private bool reaped;
+    private volatile bool killRestOfGroup;
     private int disposed;
 
     internal PosixChildProcess(int pid, int pidfd, OutputStream[] outputs, OutputStats stats)
@@ -38,6 +41,8 @@ public sealed class PosixChildProcess : IChildProcess
     /// <summary>Bytes of output dropped because a log file could not keep up or could not be written.</summary>
     public OutputStats Output { get; }
 
+    public long DroppedOutputBytes => Output.DroppedBytes;
+
     /// <summary>Completes when both pipes reached end of file and everything read from them was written (or dropped).
     /// Never faults.</summary>
     public Task OutputCompleted { get; }
@@ -51,20 +56,35 @@ public sealed class PosixChildProcess : IChildProcess
         }
     }
 
+    public void KillRestOfGroupOnExit() => killRestOfGroup = true;
+
     public void ReopenLogs()
     {
-        foreach (var o in outputs) o.File?.RequestReopen();
+        foreach (var o in outputs) o.File.RequestReopen();
     }
 
-    /// <summary>Closes the output pipes and releases the log files now. Does not signal the child; its exit is
-    /// still reaped (no zombie), and it gets EPIPE or SIGPIPE if it writes afterwards.</summary>
+    /// <summary>Writes what is in the output pipes now, then closes them and releases the log files
+    /// (<see cref="OutputCompleted"/> tells when). Does not signal the child; its exit is still reaped (no zombie),
+    /// and whatever still holds the pipes gets EPIPE or SIGPIPE if it writes afterwards.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-        foreach (var o in outputs) o.Close();
+        foreach (var o in outputs) o.CloseWhenDrained();
     }
 
     /// <summary>Called by the exit watcher when the pidfd is readable. True once reaped (the pidfd is closed).</summary>
+    /// <summary>Fallback when the pidfd could not join the watcher's epoll set: wait (without reaping, and without
+    /// the lock, so SignalGroup stays usable) until the child exits, then reap it.</summary>
+    internal unsafe void WaitThenReap()
+    {
+        const int WNOWAIT = 0x01000000;
+        var info = stackalloc byte[LibC.SigInfoSize];
+        while (LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | WNOWAIT) != 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+        {
+        }
+        TryReap(_ => { });
+    }
+
     internal unsafe bool TryReap(Action<int> unwatch)
     {
         ExitStatus status;
@@ -73,11 +93,13 @@ public sealed class PosixChildProcess : IChildProcess
             if (reaped) return true;
             var info = stackalloc byte[LibC.SigInfoSize];
             new Span<byte>(info, LibC.SigInfoSize).Clear();
+            // The leader is a zombie now (its pidfd is readable), so its pid still names our group: last safe moment.
+            if (killRestOfGroup) Tmds.Linux.LibC.kill(-Pid, Signals.SIGKILL);
             var rc = LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG);
             if (rc != 0)
             {
                 // ECHILD: someone else reaped it (a waitpid(-1) elsewhere, or PID 1 semantics). Report it as lost.
-                status = new ExitStatus(null, null, false);
+                status = ExitStatus.Unknown;
             }
             else if (*(int*)(info + LibC.SiPidOffset) == 0)
             {
@@ -101,6 +123,6 @@ public sealed class PosixChildProcess : IChildProcess
         LibC.CLD_EXITED => ExitStatus.Exited(status),
         LibC.CLD_KILLED => ExitStatus.Killed(status),
         LibC.CLD_DUMPED => ExitStatus.Killed(status, core: true),
-        _ => new ExitStatus(null, null, false),
+        _ => ExitStatus.Unknown,
     };
 }

@@ -90,8 +90,12 @@ public sealed class PosixSpawner : IProcessSpawner
             var child = new PosixChildProcess(pid, pidfd, [.. streams], stats);
             fds.Clear();
             opened.Clear();
-            foreach (var s in streams) OutputPump.Shared.Register(s, s == streams[0] && stdout is not null ? outRead : errRead);
-            if (!ExitWatcher.Shared.Watch(child, pidfd)) child.TryReap(_ => { });
+            foreach (var s in streams) s.Start();
+            if (!ExitWatcher.Shared.Watch(child, pidfd))
+            {
+                // epoll refused the pidfd (out of memory): wait for this one child on its own thread instead.
+                new Thread(child.WaitThenReap) { IsBackground = true, Name = "taskmaster-reap-fallback" }.UnsafeStart();
+            }
             return new SpawnResult.Started(child);
         }
         catch (LogFileException e)

@@ -5,16 +5,19 @@ namespace Taskmaster.Core.Processes;
 /// <summary>Process-wide setup the daemon does first thing in Main, before any thread or child exists.</summary>
 public static class ProcessLayer
 {
-    private const nint SIG_DFL = 0;
+    private const nint SIG_DFL = 0, SIG_IGN = 1;
 
     /// <summary>
-    /// Resets SIGCHLD to its default disposition (a daemon started with SIGCHLD ignored would otherwise have every
-    /// child discarded by the kernel, and waitid would never see an exit), makes sure fds 0–2 are open (on
+    /// Resets SIGCHLD to its default disposition if it is ignored (a daemon started with SIGCHLD ignored would
+    /// otherwise have every child discarded by the kernel, and waitid would never see an exit status); a handler
+    /// (the .NET runtime's, once Console or Process is used) is left alone. Makes sure fds 0–2 are open (on
     /// /dev/null) so that no pipe or log file ever lands on them, and starts the exit watcher and output pump threads.
     /// </summary>
     public static unsafe void InitializeForDaemon()
     {
-        LibC.signal(Signals.SIGCHLD, SIG_DFL);
+        var old = stackalloc byte[LibC.SigActionSize];
+        if (LibC.sigaction(Signals.SIGCHLD, null, old) == 0 && *(nint*)old == SIG_IGN)
+            LibC.signal(Signals.SIGCHLD, SIG_DFL);
         for (var fd = 0; fd <= 2; fd++)
         {
             if (Tmds.Linux.LibC.fcntl(fd, Tmds.Linux.LibC.F_GETFD) >= 0) continue;

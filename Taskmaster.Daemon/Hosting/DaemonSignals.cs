@@ -32,10 +32,13 @@ internal sealed class DaemonSignals : IDisposable
     /// <summary>Completes with the signal's name once SIGTERM or SIGINT arrived.</summary>
     public Task<string> ShutdownRequested => _shutdown.Task;
 
+    /// <summary>Ask for the same graceful shutdown as SIGTERM (e.g. a <c>shutdown</c> request on the socket).</summary>
+    public void RequestShutdown(string reason) => _shutdown.TrySetResult(reason);
+
     private void Stop(PosixSignalContext context, string name)
     {
         context.Cancel = true;
-        _shutdown.TrySetResult(name);
+        RequestShutdown(name);
     }
 
     public void Dispose()

@@ -8,7 +8,6 @@ using Serilog;
 using Taskmaster.Actors;
 using Taskmaster.Core.Config;
 using Taskmaster.Core.Processes;
-using Taskmaster.Daemon.Control;
 using Taskmaster.Daemon.Logging;
 using static Taskmaster.Actors.SupervisorProtocol;
 
@@ -26,12 +25,23 @@ public static class ForegroundDaemon
 
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
 
-    public static int Run(DaemonOptions options) => Run(options, SpawnerFactory.Create);
+    /// <summary>The daemon proper: the real process layer, no hooks.</summary>
+    public static int Run(DaemonOptions options) => Run(options, DaemonHooks.None);
 
-    /// <param name="createSpawner">The process layer (real in the daemon; tests may pass another).</param>
-    public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner)
+    /// <summary>The daemon with the real process layer and <paramref name="hooks"/> (the control plane).</summary>
+    public static int Run(DaemonOptions options, DaemonHooks hooks)
     {
-        ProcessLayer.InitializeForDaemon(); // SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up
+        // First thing: SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up. Process-wide, and it
+        // takes SIGCHLD away from System.Diagnostics.Process: only for the real daemon, never inside a test host.
+        ProcessLayer.InitializeForDaemon();
+        return Run(options, SpawnerFactory.Create, hooks);
+    }
+
+    /// <param name="options">The command line.</param>
+    /// <param name="createSpawner">The process layer; this overload does not initialise the real one.</param>
+    /// <param name="hooks">What other parts of the daemon add (the control plane).</param>
+    public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner, DaemonHooks hooks)
+    {
         var load = ConfigLoader.Load(options.ConfigPath);
         if (load is not { IsValid: true, Config: { } config })
         {
@@ -40,24 +50,11 @@ public static class ForegroundDaemon
             return InvalidConfig;
         }
 
-        // The control socket is bound before any program starts: a live daemon on it stops us here.
-        BoundControlSocket control;
-        try
-        {
-            control = ControlPlane.Bind(options.Socket, config.Daemon);
-        }
-        catch (Exception e) when (e is AlreadyRunningException or ControlSocketException)
-        {
-            Console.Error.WriteLine($"taskmasterd: {e.Message}");
-            return Failed;
-        }
-
         Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
         foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
         try
         {
-            using (control)
-                return RunAsync(options, config, createSpawner(), control).GetAwaiter().GetResult();
+            return RunAsync(options, config, createSpawner(), hooks).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
@@ -71,7 +68,7 @@ public static class ForegroundDaemon
     }
 
     private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner,
-        BoundControlSocket control)
+        DaemonHooks hooks)
     {
         IActorRef? root = null;
         ILoggingAdapter? log = null;
@@ -86,6 +83,7 @@ public static class ForegroundDaemon
                 root?.Tell(SupervisorProtocol.ReopenLogs.Instance);
             });
 
+        using var beforeStart = hooks.BeforeStart?.Invoke(config);
         using var host = BuildHost(options, config, spawner);
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();
@@ -96,10 +94,9 @@ public static class ForegroundDaemon
             typeof(ForegroundDaemon).Assembly.GetName().Version?.ToString(3), Environment.ProcessId, config.Programs.Count,
             options.ConfigPath ?? DefaultPaths.ConfigDirectory);
 
-        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        control.Start(host.Services.GetRequiredService<ActorSystem>(), root, options.PidFile, lifetime.StopApplication);
+        hooks.Started?.Invoke(system, root, () => signals.RequestShutdown("shutdown requested"));
 
-        var stopping = lifetime.ApplicationStopping;
+        var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         var stoppedByHost = Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => "host stop", TaskScheduler.Default);
         var why = await await Task.WhenAny(signals.ShutdownRequested, stoppedByHost);
 

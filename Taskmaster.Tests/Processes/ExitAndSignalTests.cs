@@ -39,6 +39,17 @@ public sealed class ExitAndSignalTests : IDisposable
     }
 
     [Fact]
+    public void Exit_status_reads_like_supervisord_and_says_when_it_is_unknown()
+    {
+        Assert.Equal("exit status 3", ExitStatus.Exited(3).ToString());
+        Assert.Equal("terminated by SIGSEGV (core dumped)", ExitStatus.Killed(11, core: true).ToString());
+        Assert.Equal("exit status unknown", ExitStatus.Unknown.ToString());
+        Assert.Equal(ExitStatus.Exited(2), PosixChildProcess.Decode(1, 2));
+        Assert.Equal(ExitStatus.Killed(9), PosixChildProcess.Decode(2, 9));
+        Assert.Equal(ExitStatus.Killed(6, core: true), PosixChildProcess.Decode(3, 6));
+    }
+
+    [Fact]
     public async Task Signal_reaches_the_child_and_exit_completes()
     {
         using var child = spawner.Start(Request("/bin/sleep", "1000"));
@@ -54,6 +65,44 @@ public sealed class ExitAndSignalTests : IDisposable
         Assert.True(child.SignalGroup(Signals.SIGTERM));
         Assert.Equal(ExitStatus.Killed(Signals.SIGTERM), await child.WaitAsync());
         await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count == 0, "no process left in the group");
+    }
+
+    private const string LeaderWithAStubbornChild = "(trap '' TERM; exec sleep 1000) & sleep 1000";
+
+    [Fact]
+    public async Task Descendants_that_ignore_the_stop_signal_are_killed_with_the_leader_when_asked()
+    {
+        using var child = spawner.Start(Shell(LeaderWithAStubbornChild));
+        await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count(p => RunsIgnoringTerm(p, "sleep")) == 1,
+            "the stubborn sleep ignores SIGTERM");
+        child.KillRestOfGroupOnExit();
+        Assert.True(child.SignalGroup(Signals.SIGTERM));
+        Assert.Equal(ExitStatus.Killed(Signals.SIGTERM), await child.WaitAsync());
+        await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count == 0, "the stubborn sleep is gone too");
+    }
+
+    [Fact]
+    public async Task Descendants_outliving_the_leader_are_left_alone_by_default()
+    {
+        using var child = spawner.Start(Shell(LeaderWithAStubbornChild));
+        await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count(p => RunsIgnoringTerm(p, "sleep")) == 1,
+            "the stubborn sleep ignores SIGTERM");
+        Assert.True(child.SignalGroup(Signals.SIGTERM));
+        await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+        var left = new List<int>();
+        try
+        {
+            await Eventually.HoldsAsync(() =>
+            {
+                left = LiveMembersOfGroup(child.Pid);
+                return left.Count == 1 && RunsIgnoringTerm(left[0], "sleep");
+            }, "only the stubborn sleep is left");
+            Assert.False(child.SignalGroup(Signals.SIGKILL)); // reaped: the number is not ours to signal any more
+        }
+        finally
+        {
+            foreach (var pid in left) Tmds.Linux.LibC.kill(pid, Signals.SIGKILL);
+        }
     }
 
     [Fact]

@@ -27,6 +27,20 @@ public sealed class OutputCaptureTests : IDisposable
     }
 
     [Fact]
+    public async Task Output_still_in_the_pipe_lands_when_the_child_is_disposed_as_soon_as_it_exits()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var log = dir.File($"disposed-{round}.log");
+            var child = spawner.Start(Request("seq", "1", "300000") with { Stdout = To(log) });
+            await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+            child.Dispose(); // what a supervisor does once the exit is handled
+            await child.OutputCompleted.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+            AssertNumberedLines(File.ReadAllText(log), 1, 300_000);
+        }
+    }
+
+    [Fact]
     public async Task Stdout_and_stderr_stay_apart()
     {
         var (outLog, errLog) = (dir.File("o.log"), dir.File("e.log"));
@@ -85,6 +99,18 @@ public sealed class OutputCaptureTests : IDisposable
     }
 
     [Fact]
+    public async Task Rotation_without_backups_truncates_the_file()
+    {
+        var log = dir.File("truncated.log");
+        using var child = spawner.Start(Request("seq", "1", "100000") with { Stdout = To(log, 10_000, backups: 0) });
+        await child.WaitAsync();
+        Assert.Empty(Backups(log));
+        var text = File.ReadAllText(log);
+        Assert.True(text.Length <= 10_000);
+        Assert.EndsWith("\n100000\n", text);
+    }
+
+    [Fact]
     public async Task Reopen_switches_to_a_new_file_after_logrotate_moved_the_old_one()
     {
         var log = dir.File("reopen.log");
@@ -107,12 +133,59 @@ public sealed class OutputCaptureTests : IDisposable
         using var child = spawner.Start(Request("seq", "1", "100000") with { Stdout = To("/dev/full") });
         Assert.Equal(ExitStatus.Exited(0), await child.WaitAsync());
         Assert.Equal(588_895, child.Output.DroppedBytes); // bytes of `seq 1 100000`
+        Assert.Equal(588_895, ((IChildProcess)child).DroppedOutputBytes);
         Assert.Equal(0, child.Output.WrittenBytes);
         lock (problems)
         {
             var full = Assert.Single(problems, p => p.Path == "/dev/full");
             Assert.Contains("No space left on device", full.Message);
         }
+    }
+
+    [Fact]
+    public async Task A_writer_faster_than_the_disk_is_paced_and_loses_nothing()
+    {
+        var log = dir.File("fast.log");
+        using var child = spawner.Start(Request("/bin/dd", "if=/dev/zero", "bs=1M", "count=300") with { Stdout = To(log) });
+        Assert.Equal(ExitStatus.Exited(0), await child.WaitAsync());
+        Assert.Equal(300L << 20, new FileInfo(log).Length);
+        Assert.Equal(0, child.Output.DroppedBytes);
+    }
+
+    [Fact]
+    public async Task A_stalled_output_file_never_blocks_the_child_output_is_dropped_and_reported()
+    {
+        var fifo = dir.File("stalled.fifo");
+        Assert.Equal(0, Mkfifo(fifo));
+        var reader = OpenNonBlocking(fifo); // a reader that never reads: writes block once the FIFO is full
+        try
+        {
+            using var child = spawner.Start(Request("/bin/dd", "if=/dev/zero", "bs=1M", "count=100") with { Stdout = To(fifo) });
+            // Another program meanwhile writes to a healthy file: it is not held up by the stalled one.
+            var healthy = dir.File("healthy.log");
+            using var other = spawner.Start(Request("seq", "1", "100000") with { Stdout = To(healthy) });
+            Assert.Equal(ExitStatus.Exited(0), await other.WaitAsync());
+            AssertNumberedLines(File.ReadAllText(healthy), 1, 100_000);
+            Assert.Equal(ExitStatus.Exited(0), await child.Exited.WaitAsync(Deadline, TestContext.Current.CancellationToken));
+            Assert.True(child.Output.DroppedBytes > 0);
+            lock (problems) Assert.Contains(problems, p => p.Path == fifo && p.Message.Contains("does not keep up"));
+        }
+        finally
+        {
+            Tmds.Linux.LibC.close(reader); // unblocks the stuck write (EPIPE)
+        }
+    }
+
+    private static unsafe int Mkfifo(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return Tmds.Linux.LibC.mkfifo(p, 0x1a4);
+    }
+
+    private static unsafe int OpenNonBlocking(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return Tmds.Linux.LibC.open(p, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_NONBLOCK, 0);
     }
 
     [Fact]

@@ -74,6 +74,22 @@ internal static class SpawnFixture
         return members;
     }
 
+    /// <summary>True when the process runs <paramref name="comm"/> and ignores SIGTERM.</summary>
+    public static bool RunsIgnoringTerm(int pid, string comm)
+    {
+        try
+        {
+            var status = File.ReadAllLines($"/proc/{pid}/status");
+            var name = status.First(l => l.StartsWith("Name:", StringComparison.Ordinal))["Name:".Length..].Trim();
+            var ignored = Convert.ToUInt64(status.First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))["SigIgn:".Length..].Trim(), 16);
+            return name == comm && (ignored & (1UL << (Signals.SIGTERM - 1))) != 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Zombie children of this test process.</summary>
     public static List<int> OurZombies()
     {

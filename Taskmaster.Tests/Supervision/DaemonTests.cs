@@ -98,6 +98,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
         var children = sleepers.Append(LastPid("steady")!.Value).ToArray();
         Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon.Id, Signals.SIGTERM));
         Assert.True(_daemon.WaitForExit(TimeSpan.FromSeconds(30)), "daemon did not exit after SIGTERM");
+        _daemon.WaitForExit(); // exited: this one also waits until its output has been read to the end
         Assert.Equal(0, _daemon.ExitCode);
         Assert.All(children, p => Assert.False(Alive(p), $"pid {p} left behind"));
         Assert.Contains(_log, l => l.Contains("every program is stopped"));
@@ -128,6 +129,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon.Id, Signals.SIGINT));
         Assert.True(_daemon.WaitForExit(TimeSpan.FromSeconds(30)), "daemon did not exit after SIGINT");
+        _daemon.WaitForExit(); // exited: this one also waits until its output has been read to the end
         Assert.Equal(0, _daemon.ExitCode);
         Assert.False(Alive(pid), "ticker left behind");
         Assert.Contains(Transitions(), t => t.Name == "ticker" && t.To == "STOPPED");

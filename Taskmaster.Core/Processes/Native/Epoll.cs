@@ -21,6 +21,13 @@ internal sealed unsafe class Epoll
         return epoll_ctl(fd, EPOLL_CTL_ADD, target, &ev) == 0;
     }
 
+    public bool Modify(int target, long id, int events)
+    {
+        var ev = new epoll_event { events = events };
+        ev.data.u64 = (ulong)id;
+        return epoll_ctl(fd, EPOLL_CTL_MOD, target, &ev) == 0;
+    }
+
     public void Remove(int target)
     {
         var ev = default(epoll_event);

@@ -1,64 +1,109 @@
-using System.Runtime.InteropServices;
 using Tmds.Linux;
+using Sys = Tmds.Linux.LibC;
 
 namespace Taskmaster.Core.Processes.Native;
 
 /// <summary>
 /// Spawns with a umask and/or another user without touching the daemon's own umask or credentials.
-/// posix_spawn cannot set either, and both are process-wide in libc terms: setting umask around the spawn races every
-/// other thread that creates a file (PLATFORM.md: 2488 of 7195 files got the wrong mode), and glibc's setresuid
-/// changes every thread of the daemon. But the kernel keeps both per thread: a thread that calls
-/// <c>unshare(CLONE_FS)</c> gets its own umask (and cwd), and the raw setgroups/setresgid/setresuid syscalls change
-/// only the calling thread. posix_spawn's clone copies the calling thread's fs and credentials into the child, and
-/// exec makes the drop complete (saved ids follow the effective ids; no capabilities survive for a non-root uid).
-/// So each such spawn runs on a fresh, short-lived thread that isolates itself, sets umask and credentials, spawns,
-/// and exits: no other thread ever sees the change, and the thread never needs to switch back.
-/// Measured (bench/): about +0.1 ms per spawn, against +1 ms for an <c>sh -c 'umask …; exec'</c> step or
-/// +1.2 ms for <c>setpriv</c>.
+/// <para>posix_spawn can set neither, and in libc terms both are process-wide: setting umask around the spawn races
+/// every other thread that creates a file (PLATFORM.md: 2488 of 7195 files got the wrong mode), and glibc's
+/// setresuid switches every thread of the daemon. But the kernel keeps both per thread: a thread that called
+/// <c>unshare(CLONE_FS)</c> has its own umask (and cwd), and the raw setgroups/setresgid/setresuid syscalls change
+/// only the calling thread. posix_spawn's clone copies the calling thread's fs and credentials into the child.</para>
+/// <para>So these spawns run on one long-lived thread that isolated its fs at start. Per spawn it sets the umask,
+/// and for a user: supplementary groups, then real/effective/saved gid, then real and effective uid (the saved uid
+/// stays 0 so the thread can switch back); then posix_spawn, then it restores uid, gid and groups. The child keeps
+/// saved uid 0 only until its exec, which sets saved to effective ids and, for a non-root uid, leaves it no
+/// capabilities. If a restore ever fails the thread finishes that spawn and retires; the next one starts afresh.
+/// Cost (bench/): see the README's process-layer section; a fresh thread per spawn cost about 1.5 ms more, an
+/// <c>sh -c 'umask …; exec'</c> step about 1 ms, <c>setpriv</c> about 1.2 ms.</para>
+/// Spawns that set neither run directly on the caller's thread (no hand-off).
 /// </summary>
 internal static class IsolatedSpawn
 {
-    private const int StackSize = 256 * 1024;
+    private static readonly object Gate = new();
+    private static readonly Queue<Job> Jobs = new();
+    private static bool running;
+
+    private sealed class Job(SpawnPlan plan)
+    {
+        public SpawnPlan Plan { get; } = plan;
+        public int Rc { get; set; }
+        public int Pid { get; set; }
+        public ManualResetEventSlim Done { get; } = new(false, spinCount: 0);
+    }
 
     /// <summary>Returns 0 and the pid, or the errno of the failure (of the isolation or of posix_spawn).</summary>
     public static int Run(SpawnPlan plan, out int pid)
     {
-        var rc = 0;
-        var child = 0;
-        var thread = new Thread(() =>
+        var job = new Job(plan);
+        lock (Gate)
         {
-            rc = Isolate(plan);
-            if (rc == 0) rc = NativeSpawn.Run(plan, out child);
-        }, StackSize)
-        {
-            IsBackground = true,
-            Name = "taskmaster-spawn",
-        };
-        thread.UnsafeStart();
-        thread.Join();
-        pid = child;
-        return rc;
-    }
-
-    private static unsafe int Isolate(SpawnPlan plan)
-    {
-        if (Tmds.Linux.LibC.unshare(Tmds.Linux.LibC.CLONE_FS) != 0) return Tmds.Linux.LibC.errno;
-        if (plan.Umask is { } mask) Tmds.Linux.LibC.umask((ushort)(mask & 0x1ff));
-        if (plan.User is not { } user) return 0;
-        var (setGroups, setResGid, setResUid) = LibC.CredentialSyscalls;
-        fixed (uint* groups = user.Groups)
-        {
-            if (Syscall(setGroups, user.Groups.Length, (nint)groups, 0) is var e1 and not 0) return e1;
+            Jobs.Enqueue(job);
+            if (!running)
+            {
+                running = true;
+                new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "taskmaster-isolated-spawn" }.UnsafeStart();
+            }
+            else
+            {
+                Monitor.Pulse(Gate);
+            }
         }
-        if (Syscall(setResGid, user.Gid, user.Gid, user.Gid) is var e2 and not 0) return e2;
-        if (Syscall(setResUid, user.Uid, user.Uid, user.Uid) is var e3 and not 0) return e3;
-        return 0;
+        job.Done.Wait();
+        job.Done.Dispose();
+        pid = job.Pid;
+        return job.Rc;
     }
 
-    private static unsafe int Syscall(long number, long a, long b, long c)
+    private static void Loop()
     {
-        var r = (long)(ssize_t)Tmds.Linux.LibC.syscall((syscall_arg)(void*)number, (syscall_arg)(void*)a,
-            (syscall_arg)(void*)b, (syscall_arg)(void*)c);
-        return r == -1 ? Tmds.Linux.LibC.errno : 0;
+        var isolation = Sys.unshare(Sys.CLONE_FS) == 0 ? 0 : Sys.errno;
+        var original = Credentials.Current();
+        var healthy = true;
+        while (healthy)
+        {
+            Job job;
+            lock (Gate)
+            {
+                while (Jobs.Count == 0) Monitor.Wait(Gate);
+                job = Jobs.Dequeue();
+            }
+            var rc = isolation;
+            if (rc == 0) rc = Apply(job.Plan);
+            var pid = 0;
+            if (rc == 0) rc = NativeSpawn.Run(job.Plan, out pid);
+            if (job.Plan.User is not null) healthy = original.Restore();
+            job.Rc = rc;
+            job.Pid = pid;
+            job.Done.Set();
+        }
+        lock (Gate)
+        {
+            running = false;
+            if (Jobs.Count > 0)
+            {
+                running = true;
+                new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "taskmaster-isolated-spawn" }.UnsafeStart();
+            }
+        }
+    }
+
+    private static int Apply(SpawnPlan plan)
+    {
+        Sys.umask((ushort)((plan.Umask ?? DaemonUmask()) & 0x1ff));
+        if (plan.User is not { } user) return 0;
+        if (Credentials.SetGroups(user.Groups) is var e1 and not 0) return e1;
+        if (Credentials.SetResGid(user.Gid, user.Gid, user.Gid) is var e2 and not 0) return e2;
+        return Credentials.SetResUid(user.Uid, user.Uid, 0);
+    }
+
+    /// <summary>The daemon's umask (the main thread's, which /proc/self shows).</summary>
+    private static int DaemonUmask()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("Umask:", StringComparison.Ordinal))
+                return Convert.ToInt32(line["Umask:".Length..].Trim(), 8);
+        return 0x12; // 022
     }
 }

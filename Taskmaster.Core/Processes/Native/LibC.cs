@@ -33,6 +33,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)] public static partial int waitid(int idtype, int id, void* siginfo, int options);
     [LibraryImport(Lib, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
     [LibraryImport(Lib)] public static partial nint signal(int signum, nint handler);
+    /// <summary>struct sigaction is 152 bytes on x86_64 and arm64 glibc, sa_handler first.</summary>
+    public const int SigActionSize = 152;
+    [LibraryImport(Lib)] public static partial int sigaction(int signum, void* act, void* oldact);
 
     [LibraryImport(Lib)] public static partial int getpwnam_r(byte* name, Passwd* pwd, byte* buf, nuint buflen, Passwd** result);
     [LibraryImport(Lib)] public static partial int getpwuid_r(uint uid, Passwd* pwd, byte* buf, nuint buflen, Passwd** result);
@@ -47,14 +50,6 @@ internal static unsafe partial class LibC
         public byte* Gecos, Dir, Shell;
     }
 
-    /// <summary>Syscall numbers of the raw credential calls (they change only the calling thread).</summary>
-    public static (long SetGroups, long SetResGid, long SetResUid) CredentialSyscalls =>
-        RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => (116, 119, 117),
-            Architecture.Arm64 => (159, 149, 147),
-            var a => throw new PlatformNotSupportedException($"no credential syscall numbers for {a}"),
-        };
 
     /// <summary>Fills a sigset_t with signals 1–64 except SIGKILL and SIGSTOP (glibc's sigfillset leaves out 32, 33).</summary>
     public static void FillSignalSet(byte* set)

@@ -1,0 +1,100 @@
+using Akka.Actor;
+using CsCheck;
+using Taskmaster.Actors.Instances;
+using Taskmaster.Core.Config;
+using Taskmaster.Core.Processes;
+using Taskmaster.Core.Supervision;
+using static Taskmaster.Actors.SupervisorProtocol;
+
+namespace Taskmaster.Tests.Supervision;
+
+/// <summary>
+/// Random sequences of user commands, process exits and elapsed time against one instance (fake spawner, virtual
+/// time). Whatever happens: a pid is reported exactly in the states that have a process, every process older
+/// than it is gone, there is never more than one live process, and a final stop leaves none and nothing restarts
+/// after.
+/// </summary>
+public sealed class InstancePropertyTests(ITestOutputHelper output) : SupervisionTestKit(output)
+{
+    private enum Op
+    {
+        Start,
+        Stop,
+        Restart,
+        ExitExpected,
+        ExitUnexpected,
+        Kill,
+        TickSecond,
+        TickLong,
+    }
+
+    private int _runs;
+
+    [Fact]
+    public void Random_commands_exits_and_time_never_break_the_process_invariants()
+    {
+        var ops = Gen.Enum<Op>().Array[1, 24];
+        var policy = Gen.Enum<AutoRestart>();
+        Gen.Select(ops, policy, Gen.Bool, Gen.Int[0, 3]).Sample(
+            (steps, restart, ignoresTerm, retries) => Run(steps, restart, ignoresTerm, retries),
+            iter: 25, threads: 1);
+    }
+
+    private void Run(Op[] steps, AutoRestart restart, bool ignoresTerm, int retries)
+    {
+        var name = "p" + Interlocked.Increment(ref _runs);
+        if (ignoresTerm) Spawner.Configure = c => c.Ignores.Add(Signals.SIGTERM);
+        else Spawner.Configure = null;
+        var spec = Spec(name) with { AutoRestart = restart, StartRetries = retries, StopTime = TimeSpan.FromSeconds(3) };
+        var instance = StartInstance(spec, autoStart: false);
+
+        foreach (var step in steps)
+        {
+            var last = Spawner.ChildrenOf(name).LastOrDefault();
+            switch (step)
+            {
+                case Op.Start: instance.Tell(new InstanceProtocol.Start(ActorRefs.Nobody)); break;
+                case Op.Stop: instance.Tell(new InstanceProtocol.Stop(ActorRefs.Nobody)); break;
+                case Op.Restart: instance.Tell(new InstanceProtocol.Restart(ActorRefs.Nobody)); break;
+                case Op.ExitExpected: last?.Exit(0); break;
+                case Op.ExitUnexpected: last?.Exit(3); break;
+                case Op.Kill: last?.Kill(Signals.SIGKILL); break;
+                case Op.TickSecond: Clock.Advance(TimeSpan.FromSeconds(1)); break;
+                case Op.TickLong: Clock.Advance(TimeSpan.FromSeconds(40)); break;
+            }
+            CheckInvariants(name, StatusOf(instance));
+        }
+
+        var probe = CreateTestProbe();
+        instance.Tell(new InstanceProtocol.Stop(probe.Ref));
+        InstanceOutcome? outcome = null;
+        for (var i = 0; i < 20 && outcome is null; i++)
+        {
+            outcome = probe.ReceiveOne(TimeSpan.FromMilliseconds(50)) as InstanceOutcome;
+            if (outcome is null) Clock.Advance(spec.StopTime);
+        }
+        Assert.True(outcome is { Ok: true }, $"stop did not complete: {outcome}");
+        var spawns = Spawner.SpawnCount(name);
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var final = StatusOf(instance);
+        CheckInvariants(name, final);
+        Assert.Null(final.Pid);
+        Assert.DoesNotContain(Spawner.ChildrenOf(name), c => !c.HasExited);
+        Assert.Equal(spawns, Spawner.SpawnCount(name));
+        Sys.Stop(instance);
+    }
+
+    private void CheckInvariants(string name, InstanceStatus status)
+    {
+        var hasProcessState = status.State is ProcessState.Starting or ProcessState.Running or ProcessState.Stopping;
+        Assert.True(hasProcessState == status.Pid.HasValue, $"{status.State.Display()} with pid {status.Pid}");
+        var children = Spawner.ChildrenOf(name);
+        Assert.True(children.Count(c => !c.HasExited) <= 1, "more than one live process");
+        // The actor may have moved on since it answered, so "newest" is checked as: every earlier process is gone.
+        if (status.Pid is { } pid)
+        {
+            Assert.Contains(children, c => c.Pid == pid);
+            Assert.All(children.Where(c => c.Pid < pid), c => Assert.True(c.HasExited, $"pid {c.Pid} still alive"));
+        }
+    }
+}
