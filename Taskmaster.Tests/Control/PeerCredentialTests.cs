@@ -39,4 +39,30 @@ public class PeerCredentialTests : ListenerTestBase
         var allowed = await Binaries.RunAsync(Binaries.Ctl, ["-s", SocketPath, "status"]);
         Assert.Equal(0, allowed.ExitCode);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Members_of_socket_group_are_allowed_and_the_socket_belongs_to_that_group()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+            Assert.Skip("needs root and setpriv to run the controller as nobody");
+        File.SetUnixFileMode(Dir.Path, (UnixFileMode)Convert.ToInt32("755", 8));
+        const uint nogroup = 65534;
+        var socket = Taskmaster.Daemon.Control.ControlSocket.Bind(SocketPath, Convert.ToInt32("770", 8), nogroup);
+        Listener = Sys.ActorOf(Taskmaster.Daemon.Control.ControlListenerActor.Props(socket, SocketPath,
+            DefaultSettings() with { Policy = new Taskmaster.Daemon.Control.PeerPolicy(0, nogroup) }), "listener");
+        Supervisor.SetAutoPilot(new DelegateAutoPilot((sender, _) =>
+        {
+            sender.Tell(new StatusReply([]), Akka.Actor.ActorRefs.NoSender);
+            return AutoPilot.KeepRunning;
+        }));
+
+        var stat = await Binaries.RunAsync(("stat", []), ["-c", "%g %a", SocketPath]);
+        Assert.Equal("65534 770", stat.Stdout.Trim());
+
+        var (file, prefix) = Binaries.Ctl;
+        var member = await Binaries.RunAsync(("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", file, .. prefix]),
+            ["-s", SocketPath, "status"], env: new Dictionary<string, string> { ["DOTNET_CLI_HOME"] = "/tmp", ["HOME"] = "/tmp" });
+        Assert.True(member.ExitCode == 0, member.Output);
+    }
 }
