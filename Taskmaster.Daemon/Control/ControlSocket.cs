@@ -1,16 +1,17 @@
 using System.Net.Sockets;
+using Taskmaster.Daemon.Hosting;
 
 namespace Taskmaster.Daemon.Control;
 
 /// <summary>Another daemon answers on the socket: this one must not start.</summary>
 public sealed class AlreadyRunningException(string socketPath, int? pid)
-    : Exception(pid is { } p ? $"already running, pid {p} (socket {socketPath})" : $"already running (socket {socketPath})")
+    : DaemonStartupException(pid is { } p ? $"already running, pid {p} (socket {socketPath})" : $"already running (socket {socketPath})")
 {
     public int? Pid { get; } = pid;
 }
 
 /// <summary>The socket cannot be created (bad directory, not a socket in the way, permissions, unknown group).</summary>
-public sealed class ControlSocketException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ControlSocketException(string message, Exception? inner = null) : DaemonStartupException(message, inner);
 
 /// <summary>
 /// Creates the daemon's listening Unix socket (DESIGN §7): the directory (created with the socket's mode plus

@@ -8,6 +8,7 @@ using Serilog;
 using Taskmaster.Actors;
 using Taskmaster.Core.Config;
 using Taskmaster.Core.Processes;
+using Taskmaster.Daemon.Control;
 using Taskmaster.Daemon.Logging;
 using static Taskmaster.Actors.SupervisorProtocol;
 
@@ -25,10 +26,19 @@ public static class ForegroundDaemon
 
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
 
-    /// <summary>The daemon proper: the real process layer, no hooks.</summary>
-    public static int Run(DaemonOptions options) => Run(options, DaemonHooks.None);
+    /// <summary>The daemon proper: the real process layer and the control plane.</summary>
+    public static int Run(DaemonOptions options)
+    {
+        BoundControlSocket? control = null;
+        return Run(options, new DaemonHooks
+        {
+            // Bound before any program starts: a live daemon on the socket stops us here.
+            BeforeStart = config => control = ControlPlane.Bind(options.Socket, config.Daemon),
+            Started = (system, root, exit) => control!.Start(system, root, options.PidFile, exit),
+        });
+    }
 
-    /// <summary>The daemon with the real process layer and <paramref name="hooks"/> (the control plane).</summary>
+    /// <summary>The daemon with the real process layer and <paramref name="hooks"/>.</summary>
     public static int Run(DaemonOptions options, DaemonHooks hooks)
     {
         // First thing: SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up. Process-wide, and it
@@ -50,20 +60,34 @@ public static class ForegroundDaemon
             return InvalidConfig;
         }
 
-        Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
-        foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
+        IDisposable? beforeStart;
         try
         {
-            return RunAsync(options, config, createSpawner(), hooks).GetAwaiter().GetResult();
+            beforeStart = hooks.BeforeStart?.Invoke(config);
         }
-        catch (Exception e)
+        catch (DaemonStartupException e)
         {
-            Log.Fatal(e, "taskmasterd failed");
+            Console.Error.WriteLine($"taskmasterd: {e.Message}");
             return Failed;
         }
-        finally
+
+        using (beforeStart)
         {
-            Log.CloseAndFlush();
+            Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
+            foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
+            try
+            {
+                return RunAsync(options, config, createSpawner(), hooks).GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                Log.Fatal(e, "taskmasterd failed");
+                return Failed;
+            }
+            finally
+            {
+                Log.CloseAndFlush();
+            }
         }
     }
 
@@ -83,7 +107,6 @@ public static class ForegroundDaemon
                 root?.Tell(SupervisorProtocol.ReopenLogs.Instance);
             });
 
-        using var beforeStart = hooks.BeforeStart?.Invoke(config);
         using var host = BuildHost(options, config, spawner);
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();
