@@ -8,6 +8,21 @@ namespace Taskmaster.Tests.Control;
 /// <summary>SO_PEERCRED: a uid that is neither root, the daemon's nor in socket_group is refused and logged.</summary>
 public class PeerCredentialTests : ListenerTestBase
 {
+    /// <summary>
+    /// The controller as nobody can run it: the single-file binary is copied next to the socket (the checkout may
+    /// sit in a directory nobody cannot enter, such as /root); a <c>dotnet exec</c> build is used where it is.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private (string File, string[] Prefix) CtlForNobody()
+    {
+        var (file, prefix) = Binaries.Ctl;
+        if (prefix.Length > 0) return (file, prefix);
+        var copy = Dir.File("taskmasterctl");
+        File.Copy(file, copy, overwrite: true);
+        File.SetUnixFileMode(copy, (UnixFileMode)Convert.ToInt32("755", 8));
+        return (copy, []);
+    }
+
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task A_controller_running_as_nobody_is_refused_with_a_clear_error_and_the_attempt_is_logged()
@@ -26,7 +41,7 @@ public class PeerCredentialTests : ListenerTestBase
         RunResult? refused = null;
         await EventFilter.Warning(contains: "Refused control client").ExpectOneAsync(TimeSpan.FromSeconds(60), async () =>
         {
-            var (file, prefix) = Binaries.Ctl;
+            var (file, prefix) = CtlForNobody();
             refused = await Binaries.RunAsync(("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", file, .. prefix]),
                 ["-s", SocketPath, "status"], env: new Dictionary<string, string> { ["DOTNET_CLI_HOME"] = "/tmp", ["HOME"] = "/tmp" });
         }, TestContext.Current.CancellationToken);
@@ -60,7 +75,7 @@ public class PeerCredentialTests : ListenerTestBase
         var stat = await Binaries.RunAsync(("stat", []), ["-c", "%g %a", SocketPath]);
         Assert.Equal("65534 770", stat.Stdout.Trim());
 
-        var (file, prefix) = Binaries.Ctl;
+        var (file, prefix) = CtlForNobody();
         var member = await Binaries.RunAsync(("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", file, .. prefix]),
             ["-s", SocketPath, "status"], env: new Dictionary<string, string> { ["DOTNET_CLI_HOME"] = "/tmp", ["HOME"] = "/tmp" });
         Assert.True(member.ExitCode == 0, member.Output);
