@@ -117,6 +117,13 @@ section_process_log() {
     rm -f "$BENCH_DIR/bench.log"
 }
 
+# taskmasterctl status vs supervisorctl status at 10 and 1000 instances (bench/ctl_status.sh; needs the binaries
+# from `make` and supervisor installed).
+section_ctl_status() {
+    header "taskmasterctl status vs supervisorctl status"
+    bench/ctl_status.sh
+}
+
 # Sections run in this order; append new ones here.
-SECTIONS=(section_process_spawn section_process_log)
+SECTIONS=(section_process_spawn section_process_log section_ctl_status)
 for section in "${SECTIONS[@]}"; do "$section"; done
