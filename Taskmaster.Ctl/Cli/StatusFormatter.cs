@@ -21,8 +21,9 @@ public static class StatusFormatter
     {
         if (i.State == "RUNNING" && i.Pid is { } pid)
             return $"pid {pid}, uptime {Uptime(now - DateTimeOffset.FromUnixTimeMilliseconds(i.StateSince))}";
+        // STARTING and STOPPING have a process too: show it with what is happening to it.
+        if (i.Pid is { } p) return i.Description.Length > 0 ? $"pid {p}, {i.Description}" : $"pid {p}";
         if (i.Description.Length > 0) return i.Description;
-        if (i.Pid is { } p) return $"pid {p}";
         if (i.ExitSignal is { } sig) return $"terminated by {Core.Processes.Signals.Name(sig)}";
         if (i.ExitCode is { } code) return $"exit status {code}";
         return "";
