@@ -124,6 +124,120 @@ section_ctl_status() {
     bench/ctl_status.sh
 }
 
+# supervisord is the baseline users compare us with; install it (Debian's package) when we may and it is missing.
+ensure_supervisor() {
+    command -v supervisord >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        (apt-get install -y -qq supervisor </dev/null || { apt-get update -qq && apt-get install -y -qq supervisor </dev/null; }) >/dev/null 2>&1 || true
+        # Debian starts the packaged service; the benchmarks run their own supervisord on temporary sockets.
+        service supervisor stop >/dev/null 2>&1 || true
+    fi
+    command -v supervisord >/dev/null
+}
+
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v tck="$(getconf CLK_TCK)" '{ print ($14 + $15) / tck }' "/proc/$1/stat"; }
+
+# Wait (up to 600 s) until FILE holds BYTES bytes; prints the wall time since T0 (seconds since the epoch).
+wait_for_size() {
+    local file=$1 bytes=$2 t0=$3
+    for _ in $(seq 1 60000); do
+        [ "$(stat -c %s "$file" 2>/dev/null || echo 0)" -ge "$bytes" ] && break
+        sleep 0.01
+    done
+    awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f", t1 - t0 }'
+}
+
+# One program writing LOG_MIB MiB of numbered lines as fast as it can, captured by each daemon into a file with no
+# rotation. Measures the daemon's CPU and the wall time until the whole file is there, and checks the last line.
+section_daemon_log() {
+    build_process_bench
+    header "daemons end to end: $LOG_MIB MiB of lines from one program into its stdout file (taskmasterd vs supervisord)"
+    if ! ensure_supervisor; then echo "supervisor is not installed: skipping"; return 0; fi
+    local work bytes last
+    work=$(mktemp -d "$BENCH_DIR/daemons.XXXXXX")
+    bytes=$((LOG_MIB * 1048576))
+    last=$(printf '%015d' $((LOG_MIB * 65536)))
+    cat >"$work/tm.yaml" <<YAML
+taskmasterd: {socket: $work/tm.sock, logdir: $work/log, syslog: false}
+programs:
+  writer: {cmd: $BENCH_BIN/line_writer $LOG_MIB, autostart: false, autorestart: never, starttime: 0,
+           stdout: $work/tm.out, stdout_maxbytes: 0, stderr: none}
+  warmup: {cmd: $BENCH_BIN/line_writer 1, autostart: false, autorestart: never, starttime: 0,
+           stdout: $work/tm.warm, stderr: none}
+YAML
+    cat >"$work/sv.conf" <<INI
+[unix_http_server]
+file=$work/sv.sock
+[supervisord]
+logfile=$work/supervisord.log
+pidfile=$work/supervisord.pid
+childlogdir=$work
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://$work/sv.sock
+[program:writer]
+command=$BENCH_BIN/line_writer $LOG_MIB
+autostart=false
+autorestart=false
+startsecs=0
+stdout_logfile=$work/sv.out
+stdout_logfile_maxbytes=0
+stderr_logfile=NONE
+[program:warmup]
+command=$BENCH_BIN/line_writer 1
+autostart=false
+autorestart=false
+startsecs=0
+stdout_logfile=$work/sv.warm
+stderr_logfile=NONE
+INI
+    local tm_s=() tm_cpu=() sv_s=() sv_cpu=() ok=1
+    for _ in $(seq "$REPEAT"); do
+        rm -f "$work/tm.out" "$work/sv.out" "$work/tm.warm" "$work/sv.warm"; sync
+        ./taskmasterd "$work/tm.yaml" --pidfile "$work/tm.pid" >/dev/null
+        # Both daemons first run one small capture, so start-up work (JIT, imports) is not counted.
+        ./taskmasterctl -s "$work/tm.sock" start warmup >/dev/null
+        wait_for_size "$work/tm.warm" 1048576 0 >/dev/null
+        local pid c0 t0
+        pid=$(cat "$work/tm.pid"); c0=$(cpu_seconds "$pid"); t0=$(date +%s.%N)
+        ./taskmasterctl -s "$work/tm.sock" start writer >/dev/null
+        tm_s+=("$(wait_for_size "$work/tm.out" "$bytes" "$t0")")
+        tm_cpu+=("$(awk -v a="$c0" -v b="$(cpu_seconds "$pid")" 'BEGIN { print b - a }')")
+        [ "$(tail -c 16 "$work/tm.out" | head -c 15)" = "$last" ] || ok=0
+        ./taskmasterctl -s "$work/tm.sock" shutdown >/dev/null
+
+        supervisord -c "$work/sv.conf"
+        for _ in $(seq 1 500); do [ -S "$work/sv.sock" ] && supervisorctl -c "$work/sv.conf" status >/dev/null 2>&1 && break; sleep 0.02; done
+        supervisorctl -c "$work/sv.conf" start warmup >/dev/null
+        wait_for_size "$work/sv.warm" 1048576 0 >/dev/null
+        pid=$(cat "$work/supervisord.pid"); c0=$(cpu_seconds "$pid"); t0=$(date +%s.%N)
+        supervisorctl -c "$work/sv.conf" start writer >/dev/null
+        sv_s+=("$(wait_for_size "$work/sv.out" "$bytes" "$t0")")
+        sv_cpu+=("$(awk -v a="$c0" -v b="$(cpu_seconds "$pid")" 'BEGIN { print b - a }')")
+        [ "$(tail -c 16 "$work/sv.out" | head -c 15)" = "$last" ] || ok=0
+        supervisorctl -c "$work/sv.conf" shutdown >/dev/null || true
+        for _ in $(seq 1 500); do [ -e "$work/supervisord.pid" ] || break; sleep 0.02; done
+    done
+    local ts tc ss sc gb
+    gb=$(awk -v b="$bytes" 'BEGIN { print b / 1e9 }')
+    ts=$(printf '%s
+' "${tm_s[@]}" | median); tc=$(printf '%s
+' "${tm_cpu[@]}" | median)
+    ss=$(printf '%s
+' "${sv_s[@]}" | median); sc=$(printf '%s
+' "${sv_cpu[@]}" | median)
+    awk -v gb="$gb" -v ts="$ts" -v tc="$tc" -v ss="$ss" -v sc="$sc" 'BEGIN {
+        printf "%-46s %8.1f MB/s   %6.3f daemon CPU-s/GB\n", "taskmasterd", gb * 1000 / ts, tc / gb
+        printf "%-46s %8.1f MB/s   %6.3f daemon CPU-s/GB\n", "supervisord", gb * 1000 / ss, sc / gb
+        printf "%-46s throughput %.2fx, CPU per GB %.2fx less (median of runs)\n", "taskmasterd vs supervisord", ss / ts, (tc > 0 ? sc / tc : 0)
+    }'
+    [ $ok = 1 ] && echo "last line present in every file: yes" || echo "last line present in every file: NO"
+    rm -rf "$work"
+}
+
 # Sections run in this order; append new ones here.
-SECTIONS=(section_process_spawn section_process_log section_ctl_status)
+SECTIONS=(section_process_spawn section_process_log section_daemon_log section_ctl_status)
+if [ $# -gt 0 ]; then SECTIONS=("$@"); fi
 for section in "${SECTIONS[@]}"; do "$section"; done
