@@ -71,6 +71,8 @@ public sealed class DashboardModel(string socketPath, int logCapacity = 1000)
         var index = IndexOf(e.Name);
         if (index >= 0)
         {
+            // A transition older than what the row shows was overtaken by the snapshot it raced with.
+            if (e.Time is { } t && t < _rows[index].Since.ToUnixTimeMilliseconds()) return false;
             _rows[index] = _rows[index].Apply(e);
             return true;
         }

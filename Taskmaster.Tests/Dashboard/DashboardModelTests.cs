@@ -52,6 +52,14 @@ public class DashboardModelTests
     }
 
     [Fact]
+    public void A_transition_older_than_the_row_is_ignored()
+    {
+        var model = Loaded(Info("web", "RUNNING", 100)); // RUNNING since T0
+        Assert.False(model.Apply(Transition("web", "STOPPED", "STARTING", 100, "spawned", TimeSpan.FromSeconds(-1))));
+        Assert.Equal("RUNNING", model.Rows[0].State);
+    }
+
+    [Fact]
     public void A_transition_of_an_unknown_instance_adds_it_in_order()
     {
         var model = Loaded(Info("a", "RUNNING", 1), Info("c", "RUNNING", 3));
