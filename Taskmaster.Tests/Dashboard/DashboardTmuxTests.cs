@@ -53,14 +53,68 @@ public sealed class DashboardTmuxTests : IAsyncLifetime
     private async Task<int> PidOf(string name) =>
         (await _daemon.StatusAsync()).Single(i => i.Name == name).Pid ?? throw new InvalidOperationException($"{name} has no pid");
 
+    /// <summary>Start the dashboard in tmux; its exit status and stderr land in files (the first is returned).</summary>
+    private string StartDashboard(string socketPath)
+    {
+        var exitFile = _dir.File("exit");
+        var (file, prefix) = Binaries.Ctl;
+        var argv = string.Join(' ', new[] { "env", "TERM=xterm-256color", file }.Concat(prefix)
+            .Concat(["-s", socketPath, "dashboard"]).Select(TmuxSession.Quote));
+        _tmux.Start(["sh", "-c", $"{argv} 2> {TmuxSession.Quote(_dir.File("stderr"))}; echo $? > {TmuxSession.Quote(exitFile)}"],
+            width: 120, height: 30);
+        return exitFile;
+    }
+
+    private static async Task<string> ExitStatus(string exitFile)
+    {
+        await Eventually.HoldsAsync(() => File.Exists(exitFile) && File.ReadAllText(exitFile).Trim().Length > 0, "the dashboard exits", Within);
+        return File.ReadAllText(exitFile).Trim();
+    }
+
+    [Fact]
+    public async Task Dashboard_shows_a_lost_daemon_reconnects_when_it_is_back_and_quits_on_ctrl_c()
+    {
+        if (!TmuxSession.Available) Assert.Skip("tmux is not installed");
+        var exitFile = StartDashboard(_daemon.SocketPath);
+        await _tmux.WaitForScreenAsync(s => s.Contains("3 RUNNING"), "the instances", Within);
+
+        await _daemon.StopAsync();
+        await _tmux.WaitForScreenAsync(s => s.Contains("DISCONNECTED") && s.Contains("retrying"), "the lost daemon in the header", Within);
+
+        await _daemon.StartAsync();
+        foreach (var name in new[] { "sleeper:0", "sleeper:1", "echoer" })
+            await _daemon.WaitForStateAsync(name, "RUNNING");
+        var pid = await PidOf("sleeper:0");
+        await _tmux.WaitForScreenAsync(s => !s.Contains("DISCONNECTED") && Row(s, "sleeper:0") is [_, "RUNNING", var p, ..] && p == pid.ToString(),
+            "the dashboard back on the new daemon", Within);
+
+        _tmux.SendKeys("C-c");
+        Assert.Equal("0", await ExitStatus(exitFile));
+    }
+
+    [Fact]
+    public async Task Dashboard_without_a_daemon_says_so_and_exits_1()
+    {
+        if (!TmuxSession.Available) Assert.Skip("tmux is not installed");
+        var socket = _dir.File("nobody-here.sock");
+        var exitFile = StartDashboard(socket);
+        Assert.Equal("1", await ExitStatus(exitFile));
+        Assert.Contains($"cannot reach taskmasterd at {socket}", File.ReadAllText(_dir.File("stderr")));
+    }
+
+    [Fact]
+    public async Task Dashboard_needs_a_terminal()
+    {
+        var result = await _daemon.Ctl("dashboard");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("needs a terminal", result.Stderr);
+    }
+
     [Fact]
     public async Task Dashboard_shows_live_state_stops_a_row_follows_restarts_and_logs_and_quits_with_0()
     {
         if (!TmuxSession.Available) Assert.Skip("tmux is not installed");
-        var exitFile = _dir.File("exit");
-        var (file, prefix) = Binaries.Ctl;
-        _tmux.Start(["env", "TERM=xterm-256color", file, .. prefix, "-s", _daemon.SocketPath, "dashboard"],
-            width: 120, height: 30, after: $"echo $? > {TmuxSession.Quote(exitFile)}");
+        var exitFile = StartDashboard(_daemon.SocketPath);
 
         // Every instance, RUNNING with its pid; the header names the socket and counts the states.
         var sleeper1 = await PidOf("sleeper:1");
@@ -100,7 +154,6 @@ public sealed class DashboardTmuxTests : IAsyncLifetime
 
         // q quits: the process exits 0.
         _tmux.SendKeys("q");
-        await Eventually.HoldsAsync(() => File.Exists(exitFile) && File.ReadAllText(exitFile).Trim().Length > 0, "the dashboard exits", Within);
-        Assert.Equal("0", File.ReadAllText(exitFile).Trim());
+        Assert.Equal("0", await ExitStatus(exitFile));
     }
 }
