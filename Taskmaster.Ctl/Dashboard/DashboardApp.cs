@@ -55,6 +55,22 @@ internal sealed class DashboardApp
     /// <summary>Run until the user quits; returns the exit status (0).</summary>
     public static int Run(string socketPath)
     {
+        // Terminal.Gui swaps the console's writers while it runs; the interactive shell (RadLine) needs the originals back.
+        var (stdout, stderr, stdin) = (Console.Out, Console.Error, Console.In);
+        try
+        {
+            return RunUi(socketPath);
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            Console.SetIn(stdin);
+        }
+    }
+
+    private static int RunUi(string socketPath)
+    {
         using IApplication app = Application.Create();
         app.Init();
         var dashboard = new DashboardApp(app, socketPath);
@@ -95,9 +111,9 @@ internal sealed class DashboardApp
     {
         Render();
         _subscription = Task.Run(() => _feeds.SubscribeAsync(
-            instances => _app.Invoke(() => { _model.Load(instances); Render(); }),
-            e => _app.Invoke(() => { if (_model.Apply(e)) Render(); }),
-            reason => _app.Invoke(() => { _model.Disconnected(reason); Render(); }),
+            instances => Post(() => { _model.Load(instances); Render(); }),
+            e => Post(() => { if (_model.Apply(e)) Render(); }),
+            reason => Post(() => { _model.Disconnected(reason); Render(); }),
             _quit.Token));
         // The uptime column ticks.
         _app.AddTimeout(TimeSpan.FromSeconds(1), () =>
@@ -105,6 +121,23 @@ internal sealed class DashboardApp
             Render();
             return !_quit.IsCancellationRequested;
         });
+    }
+
+    /// <summary>Run <paramref name="action"/> on the UI thread, unless the dashboard is quitting.</summary>
+    private void Post(Action action)
+    {
+        if (_quit.IsCancellationRequested) return;
+        try
+        {
+            _app.Invoke(() =>
+            {
+                if (!_quit.IsCancellationRequested) action();
+            });
+        }
+        catch (ObjectDisposedException)
+        {
+            // The UI is gone: nothing to show any more.
+        }
     }
 
     private void Stop()
@@ -208,7 +241,7 @@ internal sealed class DashboardApp
         _ = Task.Run(async () =>
         {
             var (response, failure) = await _feeds.RequestAsync(Request.For(verb, [name]), _quit.Token);
-            _app.Invoke(() =>
+            Post(() =>
             {
                 if (response is not null) _model.ReportOutcomes(verb, response);
                 else _model.ReportFailure(verb, failure ?? "failed");
@@ -228,7 +261,7 @@ internal sealed class DashboardApp
             // A reload forgets removed instances, which no transition tells: take the instances afresh.
             if (response is { Ok: true })
                 instances = (await _feeds.RequestAsync(Request.For(Commands.Status), _quit.Token)).Response?.Instances;
-            _app.Invoke(() =>
+            Post(() =>
             {
                 StopFollowing();
                 if (response is not null) _model.ReportReload(response);
@@ -257,8 +290,8 @@ internal sealed class DashboardApp
         _model.OpenLog(name, stream);
         var follow = _follow = CancellationTokenSource.CreateLinkedTokenSource(_quit.Token);
         _ = Task.Run(() => _feeds.FollowAsync(name, stream,
-            data => _app.Invoke(() => { if (!follow.IsCancellationRequested && _model.AppendLog(name, stream, data)) Render(); }),
-            why => _app.Invoke(() => { if (!follow.IsCancellationRequested) { _model.ReportFailure($"log {name}", why); Render(); } }),
+            data => Post(() => { if (!follow.IsCancellationRequested && _model.AppendLog(name, stream, data)) Render(); }),
+            why => Post(() => { if (!follow.IsCancellationRequested) { _model.ReportFailure($"log {name}", why); Render(); } }),
             follow.Token));
         Render();
     }

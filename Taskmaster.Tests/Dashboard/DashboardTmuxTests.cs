@@ -103,6 +103,28 @@ public sealed class DashboardTmuxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dashboard_from_the_shell_returns_to_a_working_prompt()
+    {
+        if (!TmuxSession.Available) Assert.Skip("tmux is not installed");
+        var exitFile = _dir.File("exit");
+        var (file, prefix) = Binaries.Ctl;
+        var argv = string.Join(' ', new[] { "env", $"HOME={_dir.Path}", "TERM=xterm-256color", file }.Concat(prefix)
+            .Concat(["-s", _daemon.SocketPath]).Select(TmuxSession.Quote));
+        _tmux.Start(["sh", "-c", $"{argv}; echo $? > {TmuxSession.Quote(exitFile)}"], width: 120, height: 30);
+        await _tmux.WaitForScreenAsync(s => s.Contains("taskmasterctl>"), "the shell prompt", Within);
+
+        _tmux.SendKeys("dashboard", "Enter");
+        await _tmux.WaitForScreenAsync(s => s.Contains("3 RUNNING") && s.Contains("q quit"), "the dashboard", Within);
+        _tmux.SendKeys("q");
+        await _tmux.WaitForScreenAsync(s => s.TrimEnd().EndsWith("taskmasterctl>", StringComparison.Ordinal), "the prompt back", Within);
+
+        _tmux.SendKeys("status sleeper", "Enter");
+        await _tmux.WaitForScreenAsync(s => s.Contains("sleeper:1") && s.Contains("uptime"), "status after the dashboard", Within);
+        _tmux.SendKeys("C-d");
+        Assert.Equal("0", await ExitStatus(exitFile));
+    }
+
+    [Fact]
     public async Task Dashboard_needs_a_terminal()
     {
         var result = await _daemon.Ctl("dashboard");
