@@ -77,6 +77,7 @@ internal sealed class DaemonFeeds(string socketPath)
             if (!string.IsNullOrEmpty(response.Text)) output(response.Text);
             await foreach (var e in client.ReadEventsAsync(ct))
                 if (e is { Kind: StreamEvent.Kinds.Log, Data: { } data }) output(data);
+            if (!ct.IsCancellationRequested) failed("the daemon closed the connection");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

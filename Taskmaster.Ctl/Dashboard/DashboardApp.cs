@@ -21,6 +21,7 @@ internal sealed class DashboardApp
     private readonly DaemonFeeds _feeds;
     private readonly CancellationTokenSource _quit = new();
     private CancellationTokenSource? _follow;
+    private bool _followLost;
 
     private readonly Label _header;
     private readonly Label _help;
@@ -50,6 +51,7 @@ internal sealed class DashboardApp
         _pane.Add(_paneText);
         _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
         _table.ValueChanged += (_, _) => OnSelectionChanged();
+        _paneText.ViewportChanged += (_, _) => RenderPane();
     }
 
     /// <summary>Run until the user quits; returns the exit status (0).</summary>
@@ -111,7 +113,13 @@ internal sealed class DashboardApp
     {
         Render();
         _subscription = Task.Run(() => _feeds.SubscribeAsync(
-            instances => Post(() => { _model.Load(instances); Render(); }),
+            instances => Post(() =>
+            {
+                _model.Load(instances);
+                // A log pane whose follow died with the daemon picks up again (with the end of the file).
+                if (_followLost && _model is { Pane: PaneKind.Log, LogInstance: { } name }) OpenLog(name, _model.LogStream);
+                Render();
+            }),
             e => Post(() => { if (_model.Apply(e)) Render(); }),
             reason => Post(() => { _model.Disconnected(reason); Render(); }),
             _quit.Token));
@@ -177,10 +185,16 @@ internal sealed class DashboardApp
             _pane.Visible = true;
             _pane.Title = _model.PaneTitle;
             _table.Height = Dim.Func(_ => Math.Max(3, (_pane.Frame.Y) - 2));
-            var height = Math.Max(1, _pane.Viewport.Height);
-            var lines = _model.PaneText.Split('\n');
-            _paneText.Text = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - height)));
+            RenderPane();
         }
+    }
+
+    /// <summary>The last lines of the pane's text that fit (a followed log shows its newest output).</summary>
+    private void RenderPane()
+    {
+        var height = Math.Max(1, _paneText.Viewport.Height);
+        var lines = _model.PaneText.Split('\n');
+        _paneText.Text = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - height)));
     }
 
     private int SelectedRow => _table.Value?.SelectedCell.Y ?? 0;
@@ -287,11 +301,18 @@ internal sealed class DashboardApp
     private void OpenLog(string name, string stream)
     {
         StopFollowing();
+        _followLost = false;
         _model.OpenLog(name, stream);
         var follow = _follow = CancellationTokenSource.CreateLinkedTokenSource(_quit.Token);
         _ = Task.Run(() => _feeds.FollowAsync(name, stream,
             data => Post(() => { if (!follow.IsCancellationRequested && _model.AppendLog(name, stream, data)) Render(); }),
-            why => Post(() => { if (!follow.IsCancellationRequested) { _model.ReportFailure($"log {name}", why); Render(); } }),
+            why => Post(() =>
+            {
+                if (follow.IsCancellationRequested) return;
+                _followLost = true;
+                _model.ReportFailure($"log {name}", why);
+                Render();
+            }),
             follow.Token));
         Render();
     }

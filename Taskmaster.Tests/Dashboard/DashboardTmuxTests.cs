@@ -19,7 +19,7 @@ public sealed class DashboardTmuxTests : IAsyncLifetime
             stoptime: 5
             autorestart: always
           echoer:
-            cmd: "/bin/sh -c 'echo hello from echoer; echo oops on stderr >&2; exec sleep 1000'"
+            cmd: "/bin/sh -c 'echo hello from echoer $$; echo oops on stderr >&2; exec sleep 1000'"
             starttime: 0
 
         """;
@@ -77,6 +77,8 @@ public sealed class DashboardTmuxTests : IAsyncLifetime
         if (!TmuxSession.Available) Assert.Skip("tmux is not installed");
         var exitFile = StartDashboard(_daemon.SocketPath);
         await _tmux.WaitForScreenAsync(s => s.Contains("3 RUNNING"), "the instances", Within);
+        _tmux.SendKeys("l"); // follow echoer (the first row)
+        await _tmux.WaitForScreenAsync(s => s.Contains($"hello from echoer {PidOf("echoer").Result}"), "echoer's stdout", Within);
 
         await _daemon.StopAsync();
         await _tmux.WaitForScreenAsync(s => s.Contains("DISCONNECTED") && s.Contains("retrying"), "the lost daemon in the header", Within);
@@ -87,6 +89,8 @@ public sealed class DashboardTmuxTests : IAsyncLifetime
         var pid = await PidOf("sleeper:0");
         await _tmux.WaitForScreenAsync(s => !s.Contains("DISCONNECTED") && Row(s, "sleeper:0") is [_, "RUNNING", var p, ..] && p == pid.ToString(),
             "the dashboard back on the new daemon", Within);
+        var echoer = await PidOf("echoer");
+        await _tmux.WaitForScreenAsync(s => s.Contains($"hello from echoer {echoer}"), "the log pane following the new echoer", Within);
 
         _tmux.SendKeys("C-c");
         Assert.Equal("0", await ExitStatus(exitFile));
