@@ -213,7 +213,9 @@ internal sealed class DashboardApp
 
     private Scheme? StateScheme(CellColorGetterArgs args)
     {
-        var color = (args.CellValue as string) switch
+        // Without the daemon the states are only the last known ones: greyed out.
+        var color = _model.Connected ? (args.CellValue as string) : "STOPPED";
+        var color16 = color switch
         {
             "RUNNING" => ColorName16.BrightGreen,
             "STARTING" or "STOPPING" => ColorName16.BrightYellow,
@@ -223,9 +225,9 @@ internal sealed class DashboardApp
             "STOPPED" => ColorName16.Gray,
             _ => (ColorName16?)null,
         };
-        if (color is null) return null;
+        if (color16 is null) return null;
         var normal = args.RowScheme.Normal;
-        return new Scheme(args.RowScheme) { Normal = new Attribute(new Color(color.Value), normal.Background) };
+        return new Scheme(args.RowScheme) { Normal = new Attribute(new Color(color16.Value), normal.Background) };
     }
 
     // ---- Keys (UI thread) ----

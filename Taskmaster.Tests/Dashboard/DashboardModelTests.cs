@@ -145,6 +145,17 @@ public class DashboardModelTests
     }
 
     [Fact]
+    public void An_invalid_config_on_reload_shows_its_errors_and_changes_no_row()
+    {
+        var model = Loaded(Info("web", "RUNNING", 1));
+        model.ReportReload(Response.Failure(ErrorCodes.InvalidConfig, "taskmaster.yaml:3: programs.web.cmd: required"));
+        Assert.Equal("reload: ERROR (taskmaster.yaml:3: programs.web.cmd: required)", model.StatusLine);
+        Assert.Equal(PaneKind.Plan, model.Pane);
+        Assert.Contains("programs.web.cmd: required", model.PaneText);
+        Assert.Equal("RUNNING", Assert.Single(model.Rows).State);
+    }
+
+    [Fact]
     public void Log_pane_keeps_only_output_of_the_followed_instance_and_stream()
     {
         var model = Loaded(Info("web", "RUNNING", 1), Info("db", "RUNNING", 2));
