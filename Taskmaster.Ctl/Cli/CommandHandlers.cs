@@ -153,6 +153,23 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
         }
     }
 
+    public int Dashboard(ParseResult parse)
+    {
+        if (SocketFor(parse) is not { } socket) return _failure;
+        if (Console.IsOutputRedirected || Console.IsInputRedirected)
+        {
+            ctx.Err.WriteLine("dashboard: needs a terminal (use status or tail -f instead)");
+            return ExitCodes.Usage;
+        }
+        // Fail like every other command when there is no daemon; once running, the dashboard reconnects by itself.
+        if (!Ctl.Dashboard.DashboardApp.Reachable(socket, out var problem))
+        {
+            ctx.Err.WriteLine($"taskmasterctl: {problem}");
+            return ExitCodes.Failed;
+        }
+        return Ctl.Dashboard.DashboardApp.Run(socket);
+    }
+
     public int Help(string? topic)
     {
         if (topic is null)

@@ -99,12 +99,8 @@ public sealed class CommandTree
         exit.Aliases.Add("quit");
         exit.SetAction(_ => handlers.Exit());
 
-        var dashboard = new Command("dashboard", "Live terminal dashboard (not available yet)");
-        dashboard.SetAction(_ =>
-        {
-            ctx.Err.WriteLine("dashboard: not available yet");
-            return ExitCodes.Failed;
-        });
+        var dashboard = new Command("dashboard", "Full-screen live view of every instance (keys: s x r l e R q)");
+        dashboard.SetAction(p => handlers.Dashboard(p));
 
         Root.Add(status);
         Root.Add(reload);

@@ -47,6 +47,9 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private bool _streaming;
     private HashSet<string>? _streamNames; // null: every instance
     private bool _streamTransitions;
+    // Transitions published between the subscribe request and its status snapshot: sent after the snapshot so none
+    // is lost (a client drops those older than the snapshot by their time).
+    private List<InstanceTransition>? _earlyTransitions;
     private readonly List<LogFollower> _followers = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -87,7 +90,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        if (_streamTransitions) Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
+        if (_streamTransitions || _earlyTransitions is not null) Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
         try
         {
             // Dispose alone may wait for an in-flight write to a client that never reads; shutdown hangs up now.
@@ -181,6 +184,11 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             ReadNext();
             return;
         }
+        if (request.Command == Commands.Subscribe)
+        {
+            _earlyTransitions = [];
+            Context.System.EventStream.Subscribe(Self, typeof(InstanceTransition));
+        }
         var timeout = RequestMapping.IsLongRunning(request) ? _settings.CommandTimeout : _settings.QueryTimeout;
         _settings.Supervisor.Ask<object>(message, timeout).PipeTo(Self,
             success: reply => new Answered(request, reply),
@@ -193,6 +201,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             ? Response.Failure(ErrorCodes.Timeout, $"{request.Command}: the daemon did not answer in time")
             : Response.Failure(ErrorCodes.Internal, $"{request.Command}: {error.Message}");
         _log.Warning("Control request {Command} failed: {Error}", request.Command, error.Message);
+        DropEarlyTransitions();
         Send(response);
         ReadNext();
     }
@@ -201,6 +210,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     {
         if (reply is not StatusReply status || request.Command is Commands.Status)
         {
+            DropEarlyTransitions(); // a subscribe that failed
             var response = RequestMapping.ToResponse(reply);
             if (request.Command == Commands.Shutdown && response.Ok)
                 Send(response, _settings.RequestExit);
@@ -228,6 +238,13 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
                 ReadNext();
                 return;
         }
+    }
+
+    private void DropEarlyTransitions()
+    {
+        if (_earlyTransitions is null) return;
+        _earlyTransitions = null;
+        Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
     }
 
     private void Tail(Request request, StatusReply status)
@@ -283,7 +300,9 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         _streaming = true;
         _streamTransitions = true;
         _streamNames = RequestMapping.Targets(request).IsEmpty ? null : [.. status.Instances.Select(i => i.Name)];
-        Context.System.EventStream.Subscribe(Self, typeof(InstanceTransition));
+        var early = _earlyTransitions ?? [];
+        _earlyTransitions = null;
+        foreach (var t in early) OnTransition(t);
         if (request.Logs == true)
         {
             foreach (var i in status.Instances)
@@ -302,6 +321,11 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     private void OnTransition(InstanceTransition t)
     {
+        if (_earlyTransitions is not null)
+        {
+            _earlyTransitions.Add(t);
+            return;
+        }
         if (!_streamTransitions || (_streamNames is not null && !_streamNames.Contains(t.Name))) return;
         Send(new StreamEvent
         {

@@ -185,6 +185,25 @@ public class ListenerTests : ListenerTestBase
     }
 
     [Fact]
+    public async Task A_state_change_while_the_subscription_snapshot_is_taken_is_pushed_after_it()
+    {
+        StartListener();
+        using var client = await Connect();
+        var pending = client.SendAsync(Request.For(Commands.Subscribe), TestContext.Current.CancellationToken);
+        Supervisor.ExpectMsg<GetStatus>(cancellationToken: TestContext.Current.CancellationToken);
+        // Published after the request, before the snapshot answers it: once only, no retry.
+        Sys.EventStream.Publish(new InstanceTransition("web", "web", ProcessState.Starting, ProcessState.Running, "up", 5, null, null, DateTimeOffset.UnixEpoch));
+        Supervisor.Reply(new StatusReply([Running("web", 5)]));
+        Assert.True((await pending).Ok);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+        await using var events = client.ReadEventsAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal(("web", "RUNNING"), (events.Current.Name, events.Current.To));
+    }
+
+    [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Socket_and_its_new_directory_are_private_by_default()
     {

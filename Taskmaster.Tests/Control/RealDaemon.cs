@@ -90,7 +90,8 @@ public sealed partial class RealDaemon : IAsyncDisposable
         if (!ok) Assert.Fail($"{name} stayed {last}, expected {state}; daemon output:\n{Output}");
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGTERM and wait (its programs are stopped); <see cref="StartAsync"/> may start it again.</summary>
+    public async Task StopAsync()
     {
         if (Process is { HasExited: false } p)
         {
@@ -105,6 +106,11 @@ public sealed partial class RealDaemon : IAsyncDisposable
                 p.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         Process?.Dispose();
         Dir.Dispose();
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Taskmaster.Tests.Support;
 
 namespace Taskmaster.Tests.Control;
@@ -6,35 +5,20 @@ namespace Taskmaster.Tests.Control;
 /// <summary>The interactive shell in a real terminal (tmux): prompt, completion of a name, history recall, Ctrl-C, Ctrl-D.</summary>
 public class ShellPtyTests : ListenerTestBase
 {
-    private readonly string _tmuxSocket = $"tm-ctl-{Guid.NewGuid():N}";
+    private readonly TmuxSession _tmux = new("shell");
 
-    private string Tmux(params string[] args)
-    {
-        var psi = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-L");
-        psi.ArgumentList.Add(_tmuxSocket);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
+    private string Tmux(params string[] args) => _tmux.Run(args);
 
-    private string Screen() => Tmux("capture-pane", "-p", "-t", "shell");
+    private Task WaitForScreen(Func<string, bool> condition, string what) => _tmux.WaitForScreenAsync(condition, what);
 
-    private async Task WaitForScreen(Func<string, bool> condition, string what)
-    {
-        string last = "";
-        if (!await Eventually.TrueAsync(() => condition(last = Screen()), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100)))
-            Assert.Fail($"timed out waiting for {what}; screen:\n{last}");
-    }
+    private string Screen() => _tmux.Screen();
 
-    private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+    private static string Quote(string s) => TmuxSession.Quote(s);
 
     [Fact]
     public async Task Shell_completes_names_recalls_history_and_exits_on_ctrl_d()
     {
-        if (!File.Exists("/usr/bin/tmux")) Assert.Skip("tmux is not installed");
+        if (!TmuxSession.Available) Assert.Skip("tmux is not installed");
         StartListener();
         new CannedSupervisor().Install(Supervisor);
         var home = Directory.CreateDirectory(Dir.File("home")).FullName;
@@ -81,7 +65,7 @@ public class ShellPtyTests : ListenerTestBase
         }
         finally
         {
-            Tmux("kill-server");
+            _tmux.Dispose();
         }
     }
 }
