@@ -7,8 +7,8 @@ public sealed record ScaleChange(string Program, int From, int To);
 
 /// <summary>
 /// What a reload does, program by program (DESIGN §5). Pure: computed from two validated configs.
-/// A program is in exactly one of Added, Removed, Restarted, Changed (live policy) or Unchanged;
-/// Scaled may accompany Changed or Unchanged (never Restarted: a restart starts the new count anyway).
+/// A program is in exactly one of Added, Removed, Restarted, Changed (live policy), Scaled only, or Unchanged
+/// (nothing at all differs); Scaled may also accompany Changed (never Restarted: a restart starts the new count).
 /// </summary>
 public sealed record ConfigDiff(
     ImmutableArray<string> Added,
@@ -47,10 +47,10 @@ public sealed record ConfigDiff(
             if (next.NumProcs != previous.NumProcs)
                 scaled.Add(new ScaleChange(name, previous.NumProcs, next.NumProcs));
             // Only policy keys can differ here; numprocs is reported by Scaled. Equality ignores the source position.
-            if (next with { NumProcs = previous.NumProcs } == previous)
-                unchanged.Add(name);
-            else
+            if (next with { NumProcs = previous.NumProcs } != previous)
                 changed.Add(name);
+            else if (next.NumProcs == previous.NumProcs)
+                unchanged.Add(name);
         }
 
         return new ConfigDiff(added.ToImmutable(), removed.ToImmutable(), restarted.ToImmutable(),

@@ -91,7 +91,9 @@ public class ConfigDiffTests
         var diff = Diff(Base, Base.Replace("numprocs: 2", "numprocs: 5"));
         Assert.Equal([new ScaleChange("web", 2, 5)], diff.Scaled);
         Assert.Empty(diff.Restarted);
-        Assert.Contains("web", diff.Unchanged);
+        Assert.Empty(diff.Changed);
+        // A scaled program is listed once, as scaled: the plan must not also call it unchanged.
+        Assert.DoesNotContain("web", diff.Unchanged);
         Assert.False(diff.IsEmpty);
     }
 
