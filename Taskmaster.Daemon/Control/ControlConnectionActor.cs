@@ -47,6 +47,8 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private bool _streaming;
     private HashSet<string>? _streamNames; // null: every instance
     private bool _streamTransitions;
+    // Between a subscribe request and its answer: the transitions published meanwhile, sent after the answer.
+    private List<InstanceTransition>? _heldTransitions;
     private readonly List<LogFollower> _followers = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -87,7 +89,8 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        if (_streamTransitions) Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
+        if (_streamTransitions || _heldTransitions is not null)
+            Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
         try
         {
             // Dispose alone may wait for an in-flight write to a client that never reads; shutdown hangs up now.
@@ -181,14 +184,30 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             ReadNext();
             return;
         }
+        if (request.Command == Commands.Subscribe)
+        {
+            // Subscribed before the snapshot is taken, so no transition falls between the snapshot and the stream;
+            // those that come before the answer are held and sent after it, in order.
+            _heldTransitions = [];
+            Context.System.EventStream.Subscribe(Self, typeof(InstanceTransition));
+        }
         var timeout = RequestMapping.IsLongRunning(request) ? _settings.CommandTimeout : _settings.QueryTimeout;
         _settings.Supervisor.Ask<object>(message, timeout).PipeTo(Self,
             success: reply => new Answered(request, reply),
             failure: e => new AskFailed(request, e));
     }
 
+    /// <summary>A subscribe request that got no snapshot: no stream after all.</summary>
+    private void DropHeldTransitions()
+    {
+        if (_heldTransitions is null) return;
+        _heldTransitions = null;
+        Context.System.EventStream.Unsubscribe(Self, typeof(InstanceTransition));
+    }
+
     private void OnAskFailed(Request request, Exception error)
     {
+        DropHeldTransitions();
         var response = error is AskTimeoutException
             ? Response.Failure(ErrorCodes.Timeout, $"{request.Command}: the daemon did not answer in time")
             : Response.Failure(ErrorCodes.Internal, $"{request.Command}: {error.Message}");
@@ -201,6 +220,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     {
         if (reply is not StatusReply status || request.Command is Commands.Status)
         {
+            DropHeldTransitions();
             var response = RequestMapping.ToResponse(reply);
             if (request.Command == Commands.Shutdown && response.Ok)
                 Send(response, _settings.RequestExit);
@@ -283,7 +303,9 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         _streaming = true;
         _streamTransitions = true;
         _streamNames = RequestMapping.Targets(request).IsEmpty ? null : [.. status.Instances.Select(i => i.Name)];
-        Context.System.EventStream.Subscribe(Self, typeof(InstanceTransition));
+        var held = _heldTransitions ?? [];
+        _heldTransitions = null;
+        foreach (var t in held) OnTransition(t);
         if (request.Logs == true)
         {
             foreach (var i in status.Instances)
@@ -302,6 +324,11 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     private void OnTransition(InstanceTransition t)
     {
+        if (_heldTransitions is not null)
+        {
+            _heldTransitions.Add(t);
+            return;
+        }
         if (!_streamTransitions || (_streamNames is not null && !_streamNames.Contains(t.Name))) return;
         Send(new StreamEvent
         {

@@ -170,7 +170,7 @@ public class ListenerTests : ListenerTestBase
 
         await using var events = client.ReadEventsAsync(TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken);
         var next = events.MoveNextAsync().AsTask();
-        // The subscription is registered after the response is sent: publish until it arrives.
+        // Publish until the first event arrives (the db ones are filtered out; repeats are harmless).
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!next.IsCompleted && DateTime.UtcNow < deadline)
         {
@@ -182,6 +182,37 @@ public class ListenerTests : ListenerTestBase
         Assert.Equal("web", events.Current.Name);
         Assert.Equal("EXITED", events.Current.To);
         Assert.Equal(3, events.Current.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_transition_between_the_subscribe_snapshot_and_its_answer_is_still_pushed()
+    {
+        StartListener();
+        using var client = await Connect();
+        var pending = client.SendAsync(Request.For(Commands.Subscribe, ["web"]), TestContext.Current.CancellationToken);
+        Supervisor.ExpectMsg<GetStatus>(cancellationToken: TestContext.Current.CancellationToken);
+        // The snapshot says RUNNING; web exits before the answer reaches the connection.
+        Sys.EventStream.Publish(new InstanceTransition("web", "web", ProcessState.Running, ProcessState.Exited, "exit status 3", null, 3, null, DateTimeOffset.UnixEpoch));
+        Supervisor.Reply(new StatusReply([Running("web", 5)]));
+        Assert.True((await pending).Ok);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+        StreamEvent? first = null;
+        try
+        {
+            await foreach (var e in client.ReadEventsAsync(cts.Token))
+            {
+                first = e;
+                break;
+            }
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+        }
+        Assert.True(first is not null, "the transition published before the subscribe answer was lost");
+        Assert.Equal("web", first.Name);
+        Assert.Equal("EXITED", first.To);
     }
 
     [Fact]
