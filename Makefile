@@ -38,12 +38,21 @@ run: all
 check: taskmasterd
 	./taskmasterd --check configs/
 
-# Every test project; ends with the line `N passed, N failed`.
+# Every test project; ends with the line `N passed, N failed`. The tests run with a TMPDIR of their own and a
+# marker in the environment (TASKMASTER_TEST_RUN) that everything they start inherits; afterwards
+# scripts/test-leaks.sh counts each process or temporary directory left behind as a failure, and removes them.
+# Built first, so that no build server is started with the marker (the build also uses the run's TMPDIR: MSBuild
+# leaves an empty directory in it per build).
 test: all
 	@rm -rf $(OUT)/test-results
-	@set +e; TASKMASTER_ROOT=$(CURDIR) $(DOTNET) test Taskmaster.sln -c $(CONFIG) --nologo \
+	@set +e; run=$$(mktemp -d /tmp/taskmaster-run.XXXXXX) && chmod 755 $$run; \
+	TMPDIR=$$run MSBUILDDISABLENODEREUSE=1 $(DOTNET) build Taskmaster.sln -c $(CONFIG) --nologo -v quiet \
+		|| { rm -rf $$run; exit 1; }; \
+	TASKMASTER_ROOT=$(CURDIR) TASKMASTER_TEST_RUN=$$run TMPDIR=$$run MSBUILDDISABLENODEREUSE=1 \
+		$(DOTNET) test Taskmaster.sln -c $(CONFIG) --no-build --nologo \
 		--logger "trx" --results-directory $(OUT)/test-results; status=$$?; \
-	scripts/test-summary.sh $(OUT)/test-results; summary=$$?; \
+	scripts/test-leaks.sh $$run $$run; leaks=$$?; \
+	LEAKS=$$leaks scripts/test-summary.sh $(OUT)/test-results; summary=$$?; \
 	if [ $$status -ne 0 ] || [ $$summary -ne 0 ]; then exit 1; fi
 
 bench: all

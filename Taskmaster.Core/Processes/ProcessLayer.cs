@@ -10,14 +10,19 @@ public static class ProcessLayer
     /// <summary>
     /// Resets SIGCHLD to its default disposition if it is ignored (a daemon started with SIGCHLD ignored would
     /// otherwise have every child discarded by the kernel, and waitid would never see an exit status); a handler
-    /// (the .NET runtime's, once Console or Process is used) is left alone. Makes sure fds 0–2 are open (on
-    /// /dev/null) so that no pipe or log file ever lands on them, and starts the exit watcher and output pump threads.
+    /// (the .NET runtime's, once Console or Process is used) is left alone. Does the same for the signals the daemon
+    /// acts on (SIGHUP, SIGINT, SIGTERM, SIGUSR2): the .NET runtime never installs a handler over an inherited
+    /// SIG_IGN, so a daemon started from a script's background job (SIGINT ignored) or under nohup (SIGHUP ignored)
+    /// would silently do nothing on them instead of what DESIGN §6 promises. Must run before the daemon registers its
+    /// handlers. Makes sure fds 0–2 are open (on /dev/null) so that no pipe or log file ever lands on them, and starts
+    /// the exit watcher and output pump threads.
     /// </summary>
     public static unsafe void InitializeForDaemon()
     {
         var old = stackalloc byte[LibC.SigActionSize];
-        if (LibC.sigaction(Signals.SIGCHLD, null, old) == 0 && *(nint*)old == SIG_IGN)
-            LibC.signal(Signals.SIGCHLD, SIG_DFL);
+        foreach (var signal in (ReadOnlySpan<int>)[Signals.SIGCHLD, Signals.SIGHUP, Signals.SIGINT, Signals.SIGTERM, Signals.SIGUSR2])
+            if (LibC.sigaction(signal, null, old) == 0 && *(nint*)old == SIG_IGN)
+                LibC.signal(signal, SIG_DFL);
         for (var fd = 0; fd <= 2; fd++)
         {
             if (Tmds.Linux.LibC.fcntl(fd, Tmds.Linux.LibC.F_GETFD) >= 0) continue;

@@ -24,7 +24,7 @@ public class DaemonizeTests
     {
         await using var daemon = new RealDaemon(Programs);
         var pidFile = daemon.Dir.File("run/taskmasterd.pid");
-        var parent = await Binaries.RunAsync(Binaries.Daemon, [daemon.ConfigPath, "--pidfile", pidFile], TimeSpan.FromSeconds(60));
+        var parent = await daemon.DetachAsync("--pidfile", pidFile);
         Assert.True(parent.ExitCode == 0, parent.Output);
 
         // The socket is up as soon as the parent returns: the controller works at once.
@@ -46,7 +46,7 @@ public class DaemonizeTests
     public async Task A_detaching_daemon_with_a_bad_config_fails_in_the_parent_with_the_error()
     {
         await using var daemon = new RealDaemon("  bad:\n    numprocs: two\n");
-        var parent = await Binaries.RunAsync(Binaries.Daemon, [daemon.ConfigPath], TimeSpan.FromSeconds(60));
+        var parent = await daemon.DetachAsync();
         Assert.NotEqual(0, parent.ExitCode);
         Assert.Contains("numprocs", parent.Stderr);
         Assert.False(File.Exists(daemon.SocketPath));
@@ -56,7 +56,7 @@ public class DaemonizeTests
     public async Task A_detaching_daemon_on_a_socket_in_use_fails_with_already_running()
     {
         await using var first = await new RealDaemon(Programs).StartAsync();
-        var parent = await Binaries.RunAsync(Binaries.Daemon, [first.ConfigPath], TimeSpan.FromSeconds(60));
+        var parent = await first.DetachAsync();
         Assert.NotEqual(0, parent.ExitCode);
         Assert.Contains($"already running, pid {first.Process!.Id}", parent.Stderr);
     }
@@ -70,7 +70,7 @@ public class DaemonizeTests
         string Q(string s) => "'" + s.Replace("'", "'\\''") + "'";
         var line = $"{string.Join(' ', new[] { d }.Concat(dPrefix).Append(daemon.ConfigPath).Select(Q))} >/dev/null && " +
                    $"{string.Join(' ', new[] { c }.Concat(cPrefix).Append("-s").Append(daemon.SocketPath).Append("status").Select(Q))}";
-        var result = await Binaries.RunAsync(("/bin/sh", ["-c", line]), [], TimeSpan.FromSeconds(60));
+        var result = await Binaries.RunAsync(("/bin/sh", ["-c", line]), [], TimeSpan.FromSeconds(60), daemon.Marker);
         Assert.Matches(@"sleeper\s+(STARTING|RUNNING)", result.Stdout);
         var pid = int.Parse((await daemon.Ctl("pid")).Stdout.Trim());
         await ShutdownAsync(daemon, pid);

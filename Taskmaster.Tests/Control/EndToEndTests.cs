@@ -34,16 +34,29 @@ public class EndToEndTests : IAsyncLifetime
 
         """;
 
-    private RealDaemon _daemon = null!;
+    private RealDaemon? _started;
+    private RealDaemon _daemon => _started!;
 
     public async ValueTask InitializeAsync()
     {
-        _daemon = await new RealDaemon(Programs).StartAsync();
-        foreach (var name in new[] { "sleeper:0", "sleeper:1", "echoer", "ticker" })
-            await _daemon.WaitForStateAsync(name, "RUNNING");
+        _started = await new RealDaemon(Programs).StartAsync();
+        try
+        {
+            foreach (var name in new[] { "sleeper:0", "sleeper:1", "echoer", "ticker" })
+                await _daemon.WaitForStateAsync(name, "RUNNING");
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
-    public async ValueTask DisposeAsync() => await _daemon.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        var daemon = Interlocked.Exchange(ref _started, null);
+        if (daemon is not null) await daemon.DisposeAsync();
+    }
 
     [Fact]
     public async Task Status_lists_every_instance_and_exits_3_while_one_is_stopped()

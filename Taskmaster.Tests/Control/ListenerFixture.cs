@@ -19,7 +19,8 @@ public abstract class ListenerTestBase : Akka.TestKit.Xunit.TestKit, IDisposable
     protected IActorRef Listener = ActorRefs.Nobody;
     protected int ExitRequests;
 
-    protected ListenerTestBase()
+    // ExpectMsg without a timeout: generous for a loaded CI machine (the default is 3 s); costs nothing when it passes.
+    protected ListenerTestBase() : base("akka.test.single-expect-default = 20s")
     {
         Supervisor = CreateTestProbe("supervisor");
         SocketPath = Path.Combine(Dir.Path, "run", "taskmasterd.sock");

@@ -7,16 +7,24 @@ using Taskmaster.Tests.Support;
 namespace Taskmaster.Tests.Control;
 
 /// <summary>
-/// A real <c>taskmasterd -n</c> process on a temporary config and socket, for end-to-end tests with real
-/// controller processes. Disposing sends SIGTERM (so its programs are stopped) and waits for it.
+/// A real <c>taskmasterd -n</c> process (or a detached one, <see cref="DetachAsync"/>) on a temporary config and
+/// socket, for end-to-end tests with real controller processes. Every daemon it starts carries a marker variable
+/// unique to this object, which the daemon's programs inherit. Disposing stops the daemon with SIGTERM (so its
+/// programs are stopped gracefully), also a detached one the test left running, then checks that no process with
+/// the marker is left: survivors are SIGKILLed and the dispose fails, naming them.
 /// </summary>
 public sealed partial class RealDaemon : IAsyncDisposable
 {
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 
+    public const string MarkerVariable = "TASKMASTER_TEST_DAEMON";
+
     private readonly StringBuilder _output = new();
     public TempDir Dir { get; } = new();
+
+    /// <summary>Environment that marks a process as started by this object (inherited by everything below it).</summary>
+    public Dictionary<string, string> Marker => new() { [MarkerVariable] = Dir.Path };
     public string SocketPath { get; }
     public string ConfigPath { get; }
     public Process? Process { get; private set; }
@@ -42,6 +50,7 @@ public sealed partial class RealDaemon : IAsyncDisposable
     public async Task<RealDaemon> StartAsync()
     {
         var psi = Binaries.StartInfo(Binaries.Daemon, [ConfigPath, "-n"]);
+        foreach (var (k, v) in Marker) psi.Environment[k] = v;
         Process = Process.Start(psi)!;
         Process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         Process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -50,9 +59,17 @@ public sealed partial class RealDaemon : IAsyncDisposable
         Process.StandardInput.Close();
         if (!await Eventually.TrueAsync(() => Process.HasExited || Answers(SocketPath), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50))
             || Process.HasExited)
-            Assert.Fail($"taskmasterd did not come up on {SocketPath}:\n{Output}");
+        {
+            var output = Output;
+            await DisposeAsync(); // the caller never gets this object to dispose
+            Assert.Fail($"taskmasterd did not come up on {SocketPath}:\n{output}");
+        }
         return this;
     }
+
+    /// <summary>Runs <c>taskmasterd CONFIG ARGS</c> without <c>-n</c>: returns once the parent exits.</summary>
+    public Task<RunResult> DetachAsync(params string[] args) =>
+        Binaries.RunAsync(Binaries.Daemon, [ConfigPath, .. args], TimeSpan.FromSeconds(60), Marker);
 
     public static bool Answers(string socketPath)
     {
@@ -93,25 +110,57 @@ public sealed partial class RealDaemon : IAsyncDisposable
     /// <summary>SIGTERM and wait (its programs are stopped); <see cref="StartAsync"/> may start it again.</summary>
     public async Task StopAsync()
     {
-        if (Process is { HasExited: false } p)
-        {
-            kill(p.Id, 15);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await p.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                p.Kill(entireProcessTree: true);
-            }
-        }
+        if (Process is { HasExited: false } p && !await TerminateAsync(p.Id, () => p.HasExited))
+            Assert.Fail($"taskmasterd (pid {p.Id}) did not exit within 60 s of SIGTERM");
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
+        var problems = new List<string>();
+        if (Process is { HasExited: false } p && !await TerminateAsync(p.Id, () => p.HasExited))
+            problems.Add($"taskmasterd (pid {p.Id}) did not exit within 60 s of SIGTERM");
         Process?.Dispose();
+
+        // A detached daemon the test did not shut down (it failed before): stopped the same way.
+        if (File.Exists(SocketPath) && DaemonPid() is { } detached && ProcessTable.IsAlive(detached)
+            && !await TerminateAsync(detached, () => !ProcessTable.IsAlive(detached)))
+            problems.Add($"detached taskmasterd (pid {detached}) did not exit within 60 s of SIGTERM");
+
+        // Nothing the daemons started may outlive them (a killed tail -f or a stopping program may take a moment).
+        var marker = Marker.Single();
+        List<int> left = [];
+        await Eventually.TrueAsync(() => (left = ProcessTable.WithEnvironment(marker.Key, marker.Value)).Count == 0,
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        if (left.Count > 0)
+        {
+            problems.Add("left behind: " + string.Join("; ", left.Select(ProcessTable.Describe)));
+            ProcessTable.Kill(left);
+        }
         Dir.Dispose();
+        if (problems.Count > 0) Assert.Fail(string.Join('\n', problems) + "\ndaemon output:\n" + Output);
+    }
+
+    /// <summary>SIGTERM, then up to 60 s for <paramref name="exited"/>; false (and SIGKILL to what carries the marker) if not.</summary>
+    private async Task<bool> TerminateAsync(int pid, Func<bool> exited)
+    {
+        kill(pid, 15);
+        if (await Eventually.TrueAsync(exited, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20))) return true;
+        var marker = Marker.Single();
+        ProcessTable.Kill(ProcessTable.WithEnvironment(marker.Key, marker.Value));
+        return false;
+    }
+
+    private int? DaemonPid()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var response = ControlClient.RequestAsync(SocketPath, Request.For(Commands.Pid), cts.Token).GetAwaiter().GetResult();
+            return response.Ok ? response.Pid : null;
+        }
+        catch (Exception e) when (e is DaemonUnreachableException or ProtocolException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
     }
 }

@@ -5,15 +5,8 @@ namespace Taskmaster.Tests.Control;
 /// <summary>The interactive shell in a real terminal (tmux): prompt, completion of a name, history recall, Ctrl-C, Ctrl-D.</summary>
 public class ShellPtyTests : ListenerTestBase
 {
-    private readonly TmuxSession _tmux = new("shell");
-
-    private string Tmux(params string[] args) => _tmux.Run(args);
-
-    private Task WaitForScreen(Func<string, bool> condition, string what) => _tmux.WaitForScreenAsync(condition, what);
-
-    private string Screen() => _tmux.Screen();
-
-    private static string Quote(string s) => TmuxSession.Quote(s);
+    private static Task WaitForPrompt(TmuxSession tmux, string line, string what) =>
+        tmux.WaitForScreenAsync(s => s.TrimEnd().EndsWith("taskmasterctl>" + (line.Length > 0 ? " " + line : ""), StringComparison.Ordinal), what);
 
     [Fact]
     public async Task Shell_completes_names_recalls_history_and_exits_on_ctrl_d()
@@ -23,49 +16,56 @@ public class ShellPtyTests : ListenerTestBase
         new CannedSupervisor().Install(Supervisor);
         var home = Directory.CreateDirectory(Dir.File("home")).FullName;
         var (file, prefix) = Binaries.Ctl;
-        var command = string.Join(' ', new[] { "env", $"HOME={home}", "TERM=xterm-256color", file }.Concat(prefix)
-            .Concat(["-s", SocketPath]).Select(Quote));
-        try
+        string[] argv = ["env", $"HOME={home}", "TERM=xterm-256color", file, .. prefix, "-s", SocketPath];
+
+        // One tmux server per shell: a server exits with its last session, so the second shell gets its own.
+        using (var tmux = new TmuxSession("shell"))
         {
-            Tmux("new-session", "-d", "-s", "shell", "-x", "120", "-y", "40", command);
-            await WaitForScreen(s => s.Contains("taskmasterctl>"), "the prompt");
+            tmux.Start(argv);
+            await tmux.WaitForScreenAsync(s => s.Contains("taskmasterctl>"), "the prompt");
 
             // Completion of a program name fetched from the daemon: "status w<Tab>" becomes "status web".
-            Tmux("send-keys", "-t", "shell", "status w", "Tab");
-            await WaitForScreen(s => s.Contains("taskmasterctl> status web"), "completion of web");
-            Tmux("send-keys", "-t", "shell", "Enter");
-            await WaitForScreen(s => s.Contains("web:1") && s.Contains("FATAL"), "the status of web");
+            tmux.SendKeys("status w", "Tab");
+            await tmux.WaitForScreenAsync(s => s.Contains("taskmasterctl> status web"), "completion of web");
+            tmux.SendKeys("Enter");
+            await tmux.WaitForScreenAsync(s => s.Contains("web:1") && s.Contains("FATAL"), "the status of web");
 
-            // Ctrl-C drops the line without running it.
-            Tmux("send-keys", "-t", "shell", "bogus-command", "C-c");
-            await WaitForScreen(s => s.TrimEnd().EndsWith("taskmasterctl>", StringComparison.Ordinal), "a fresh prompt after Ctrl-C");
-            Assert.DoesNotContain("Unrecognized command", Screen());
+            // Ctrl-C drops the line without running it. Each key is sent once the screen shows the one before, so
+            // the prompt waited for is the one after Ctrl-C, not the one already there.
+            tmux.SendKeys("bogus-command");
+            await WaitForPrompt(tmux, "bogus-command", "the typed line");
+            tmux.SendKeys("C-c");
+            await WaitForPrompt(tmux, "", "a fresh prompt after Ctrl-C");
+            Assert.DoesNotContain("Unrecognized command", tmux.Screen());
 
             // Up recalls the last command.
-            Tmux("send-keys", "-t", "shell", "clear-me", "C-c");
-            await WaitForScreen(s => s.TrimEnd().EndsWith("taskmasterctl>", StringComparison.Ordinal), "a fresh prompt");
-            Tmux("send-keys", "-t", "shell", "Up");
-            await WaitForScreen(s => s.TrimEnd().EndsWith("taskmasterctl> status web", StringComparison.Ordinal), "history recall");
-            Tmux("send-keys", "-t", "shell", "C-c");
-            await WaitForScreen(s => s.TrimEnd().EndsWith("taskmasterctl>", StringComparison.Ordinal), "a fresh prompt");
+            tmux.SendKeys("clear-me");
+            await WaitForPrompt(tmux, "clear-me", "the typed line");
+            tmux.SendKeys("C-c");
+            await WaitForPrompt(tmux, "", "a fresh prompt");
+            tmux.SendKeys("Up");
+            await WaitForPrompt(tmux, "status web", "history recall");
+            tmux.SendKeys("C-c");
+            await WaitForPrompt(tmux, "", "a fresh prompt");
 
-            Tmux("send-keys", "-t", "shell", "C-d");
-            await Support.Eventually.HoldsAsync(() => !Tmux("list-sessions").Contains("shell"), "the shell exits on Ctrl-D");
-
-            var history = File.ReadAllLines(Path.Combine(home, ".taskmasterctl_history"));
-            Assert.Equal(["status web"], history);
-
-            // A new shell recalls the persisted history.
-            Tmux("new-session", "-d", "-s", "shell", "-x", "120", "-y", "40", command);
-            await WaitForScreen(s => s.Contains("taskmasterctl>"), "the prompt of a second shell");
-            Tmux("send-keys", "-t", "shell", "Up");
-            await WaitForScreen(s => s.TrimEnd().EndsWith("taskmasterctl> status web", StringComparison.Ordinal), "persisted history recall");
-            Tmux("send-keys", "-t", "shell", "C-c", "C-d");
-            await Support.Eventually.HoldsAsync(() => !Tmux("list-sessions").Contains("shell"), "the second shell exits");
+            tmux.SendKeys("C-d");
+            await Eventually.HoldsAsync(() => !tmux.IsRunning, "the shell exits on Ctrl-D");
         }
-        finally
+
+        var history = File.ReadAllLines(Path.Combine(home, ".taskmasterctl_history"));
+        Assert.Equal(["status web"], history);
+
+        // A new shell recalls the persisted history.
+        using (var tmux = new TmuxSession("shell"))
         {
-            _tmux.Dispose();
+            tmux.Start(argv);
+            await tmux.WaitForScreenAsync(s => s.Contains("taskmasterctl>"), "the prompt of a second shell");
+            tmux.SendKeys("Up");
+            await WaitForPrompt(tmux, "status web", "persisted history recall");
+            tmux.SendKeys("C-c");
+            await WaitForPrompt(tmux, "", "a fresh prompt");
+            tmux.SendKeys("C-d");
+            await Eventually.HoldsAsync(() => !tmux.IsRunning, "the second shell exits");
         }
     }
 }

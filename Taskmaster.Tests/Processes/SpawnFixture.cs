@@ -25,7 +25,9 @@ internal static class SpawnFixture
     {
         var result = spawner.Spawn(request);
         var started = Assert.IsType<SpawnResult.Started>(result);
-        return Assert.IsType<PosixChildProcess>(started.Process);
+        var child = Assert.IsType<PosixChildProcess>(started.Process);
+        NoChildLeftBehindAttribute.Track(child);
+        return child;
     }
 
     public static SpawnResult.Failed Fails(this PosixSpawner spawner, SpawnRequest request) =>

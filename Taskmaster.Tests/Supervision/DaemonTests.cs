@@ -52,9 +52,13 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
             starttime: 1
         """;
 
-    private void StartDaemon()
+    /// <param name="ignoring">Signals the daemon inherits as ignored (<c>trap '' ...</c> in the shell that execs it).</param>
+    private void StartDaemon(string? ignoring = null)
     {
-        var psi = Binaries.StartInfo(Binaries.Daemon, [_dir.Path + "/conf", "-n"]);
+        var (file, prefix) = Binaries.Daemon;
+        var psi = ignoring is null
+            ? Binaries.StartInfo((file, prefix), [_dir.Path + "/conf", "-n"])
+            : Binaries.StartInfo(("/bin/sh", ["-c", $"trap '' {ignoring}; exec \"$@\"", "sh", file, .. prefix]), [_dir.Path + "/conf", "-n"]);
         _daemon = Process.Start(psi)!;
         _daemon.OutputDataReceived += (_, e) => { if (e.Data is { } line) { _log.Enqueue(line); } };
         _daemon.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { _log.Enqueue(line); } };
@@ -133,6 +137,42 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, _daemon.ExitCode);
         Assert.False(Alive(pid), "ticker left behind");
         Assert.Contains(Transitions(), t => t.Name == "ticker" && t.To == "STOPPED");
+    }
+
+    [Fact]
+    public async Task Daemon_started_with_its_signals_ignored_still_reloads_reopens_and_stops_gracefully()
+    {
+        // A script's background job inherits SIGINT ignored, nohup SIGHUP; the runtime keeps an inherited SIG_IGN
+        // unless the daemon resets it, and these signals would then do nothing at all.
+        var output = _dir.File("ticker.out");
+        _dir.Write("conf/taskmaster.yaml", $"""
+            taskmasterd:
+              syslog: false
+              socket: {_dir.Path}/taskmasterd.sock
+            programs:
+              ticker:
+                cmd: /bin/sh -c 'while true; do echo tick; sleep 0.05; done'
+                starttime: 1
+                stdout: {output}
+            """);
+        StartDaemon(ignoring: "HUP INT USR2");
+        await Eventually.HoldsAsync(() => LastPid("ticker") is not null, "ticker RUNNING", TimeSpan.FromSeconds(30));
+        var pid = LastPid("ticker")!.Value;
+
+        Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon!.Id, Signals.SIGHUP));
+        await Eventually.HoldsAsync(() => _log.Any(l => l.Contains("reload applied")), "reload applied after SIGHUP", TimeSpan.FromSeconds(30));
+
+        File.Move(output, output + ".1");
+        Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon.Id, Signals.SIGUSR2));
+        await Eventually.HoldsAsync(() => File.Exists(output) && new FileInfo(output).Length > 0,
+            "a new output file after SIGUSR2", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, Tmds.Linux.LibC.kill(_daemon.Id, Signals.SIGINT));
+        Assert.True(_daemon.WaitForExit(TimeSpan.FromSeconds(30)), "daemon did not exit after SIGINT");
+        _daemon.WaitForExit();
+        Assert.Equal(0, _daemon.ExitCode);
+        Assert.False(Alive(pid), "ticker left behind");
+        Assert.Contains(_log, l => l.Contains("SIGINT: stopping every program"));
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public abstract class SupervisionTestKit : Akka.TestKit.Xunit.TestKit
         akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka.loglevel = INFO
         akka.stdout-loglevel = INFO
+        # ExpectMsg without a timeout: generous for a loaded CI machine (the default 3 s); costs nothing when it passes.
+        akka.test.single-expect-default = 20s
         """;
 
     protected SupervisionTestKit(ITestOutputHelper output) : base(Hocon, output)

@@ -54,6 +54,9 @@ public static class Binaries
         };
         foreach (var a in binary.Prefix) psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // A developer's TASKMASTER_SOCKET must not point a test's controller at a real daemon; tests that need it
+        // pass it explicitly.
+        psi.Environment.Remove("TASKMASTER_SOCKET");
         return psi;
     }
 

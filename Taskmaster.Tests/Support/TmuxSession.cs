@@ -5,10 +5,13 @@ namespace Taskmaster.Tests.Support;
 /// <summary>
 /// A program in a real terminal: a detached tmux session of a fixed size on a private tmux server, read with
 /// <c>capture-pane -p</c> and driven with <c>send-keys</c>. Disposing kills the server and everything in it.
+/// Each instance has its own server, on a socket in the temporary directory (not /tmp/tmux-UID), started with
+/// <c>-f /dev/null</c> (no user config). A server exits when its last session ends, so a program started after
+/// another one ended gets a new <see cref="TmuxSession"/>: reusing the dying server raced with its exit.
 /// </summary>
 public sealed class TmuxSession : IDisposable
 {
-    private readonly string _server = $"tm-test-{Guid.NewGuid():N}";
+    private readonly string _socket = Path.Combine(Path.GetTempPath(), $"tm-tmux-{Guid.NewGuid():N}.sock");
 
     public string Name { get; }
 
@@ -21,29 +24,40 @@ public sealed class TmuxSession : IDisposable
     {
         var command = string.Join(' ', argv.Select(Quote));
         if (after is not null) command += "; " + after;
-        Run("new-session", "-d", "-s", Name, "-x", width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Must("new-session", "-d", "-s", Name, "-x", width.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-y", height.ToString(System.Globalization.CultureInfo.InvariantCulture), command);
     }
 
-    public string Run(params string[] args)
+    private (int ExitCode, string Stdout, string Stderr) Exec(params string[] args)
     {
         var psi = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-L");
-        psi.ArgumentList.Add(_server);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-S", _socket, "-f", "/dev/null" }.Concat(args)) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        return output;
+        return (p.ExitCode, stdout, stderr.GetAwaiter().GetResult());
     }
 
-    public void SendKeys(params string[] keys) => Run(["send-keys", "-t", Name, .. keys]);
+    /// <summary>A tmux command whose failure fails the test with tmux's own message.</summary>
+    public string Must(params string[] args)
+    {
+        var (code, stdout, stderr) = Exec(args);
+        Assert.True(code == 0, $"tmux {string.Join(' ', args)} failed ({code}): {stderr}");
+        return stdout;
+    }
 
-    public string Screen() => Run("capture-pane", "-p", "-t", Name);
+    public void SendKeys(params string[] keys) => Must(["send-keys", "-t", Name, .. keys]);
+
+    /// <summary>The visible screen, or a note saying why there is none.</summary>
+    public string Screen()
+    {
+        var (code, stdout, stderr) = Exec("capture-pane", "-p", "-t", Name);
+        return code == 0 ? stdout : $"(no pane: {stderr.Trim()})";
+    }
 
     /// <summary>Whether the session still exists (its program has not exited).</summary>
-    public bool IsRunning => Run("list-sessions").Contains(Name + ":", StringComparison.Ordinal);
+    public bool IsRunning => Exec("has-session", "-t", Name).ExitCode == 0;
 
     public async Task<string> WaitForScreenAsync(Func<string, bool> condition, string what, TimeSpan? within = null)
     {
@@ -55,5 +69,9 @@ public sealed class TmuxSession : IDisposable
 
     public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
 
-    public void Dispose() => Run("kill-server");
+    public void Dispose()
+    {
+        Exec("kill-server");
+        try { File.Delete(_socket); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }
