@@ -102,20 +102,21 @@ public sealed class DashboardModel(string socketPath, int logCapacity = 1000)
 
     public const string KeyHelp = "s start  x stop  r restart  l/Enter log  e stderr  R reload  q quit";
 
-    /// <summary>The first header line: where the daemon is, whether we hear it, and the counts by state.</summary>
+    /// <summary>The first header line: whether we hear the daemon and the counts by state, then where it is (last,
+    /// so a long socket path is what a narrow terminal cuts, not the state).</summary>
     public string Header()
     {
-        var sb = new StringBuilder("taskmasterd ").Append(SocketPath);
+        var sb = new StringBuilder();
         if (!Connected)
+            sb.Append("DISCONNECTED (").Append(ConnectionProblem).Append("; retrying)");
+        else
         {
-            sb.Append("  DISCONNECTED (").Append(ConnectionProblem).Append("; retrying)");
-            return sb.ToString();
+            sb.Append(_rows.Count).Append(_rows.Count == 1 ? " instance" : " instances");
+            var counts = Counts;
+            if (counts.Count > 0)
+                sb.Append(": ").Append(string.Join(", ", counts.Select(c => $"{c.Count} {c.State}")));
         }
-        sb.Append("  ").Append(_rows.Count).Append(_rows.Count == 1 ? " instance" : " instances");
-        var counts = Counts;
-        if (counts.Count > 0)
-            sb.Append(": ").Append(string.Join(", ", counts.Select(c => $"{c.Count} {c.State}")));
-        return sb.ToString();
+        return sb.Append("  taskmasterd ").Append(SocketPath).ToString();
     }
 
     // ---- Actions ----
