@@ -231,7 +231,7 @@ INI
     awk -v gb="$gb" -v ts="$ts" -v tc="$tc" -v ss="$ss" -v sc="$sc" 'BEGIN {
         printf "%-46s %8.1f MB/s   %6.3f daemon CPU-s/GB\n", "taskmasterd", gb * 1000 / ts, tc / gb
         printf "%-46s %8.1f MB/s   %6.3f daemon CPU-s/GB\n", "supervisord", gb * 1000 / ss, sc / gb
-        printf "%-46s throughput %.2fx, CPU per GB %.2fx less (median of runs)\n", "taskmasterd vs supervisord", ss / ts, (tc > 0 ? sc / tc : 0)
+        printf "%-46s throughput %.2fx, CPU per GB %.2fx (supervisord / taskmasterd: above 1, taskmasterd is better)\n", "taskmasterd vs supervisord", ss / ts, (tc > 0 ? sc / tc : 0)
     }'
     [ $ok = 1 ] && echo "last line present in every file: yes" || echo "last line present in every file: NO"
     rm -rf "$work"
