@@ -87,29 +87,28 @@ internal static class YamlTreeReader
                     break;
                 }
                 case MappingStart m:
-                {
-                    var node = new YMapping(I(m.Start.Line), I(m.Start.Column));
-                    Remember(m, node, anchors);
-                    var path = Attach(node, stack, ref root, diagnostics);
-                    stack.Push(new Frame(node, path));
-                    if (TooDeep(stack, node, diagnostics)) return null;
+                    if (!Open(m, new YMapping(I(m.Start.Line), I(m.Start.Column)), anchors, stack, ref root, diagnostics)) return null;
                     break;
-                }
                 case SequenceStart q:
-                {
-                    var node = new YSequence(I(q.Start.Line), I(q.Start.Column));
-                    Remember(q, node, anchors);
-                    var path = Attach(node, stack, ref root, diagnostics);
-                    stack.Push(new Frame(node, path));
-                    if (TooDeep(stack, node, diagnostics)) return null;
+                    if (!Open(q, new YSequence(I(q.Start.Line), I(q.Start.Column)), anchors, stack, ref root, diagnostics)) return null;
                     break;
-                }
                 case MappingEnd or SequenceEnd:
                     if (stack.Count > 0) stack.Pop();
                     break;
             }
         }
         return broken ? null : root;
+    }
+
+    /// <summary>A mapping or sequence begins: anchor it, attach it to its parent and descend into it. False when the
+    /// document is nested too deeply to go on.</summary>
+    private static bool Open(NodeEvent ev, YNode node, Dictionary<string, YNode> anchors, Stack<Frame> stack,
+        ref YNode? root, Diagnostics diagnostics)
+    {
+        Remember(ev, node, anchors);
+        var path = Attach(node, stack, ref root, diagnostics);
+        stack.Push(new Frame(node, path));
+        return !TooDeep(stack, node, diagnostics);
     }
 
     private static bool TooDeep(Stack<Frame> stack, YNode node, Diagnostics diagnostics)
