@@ -108,8 +108,8 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(_log, l => l.Contains("every program is stopped"));
     }
 
-    [Fact]
-    public async Task Daemon_reopens_output_files_on_SIGUSR2_and_stops_on_SIGINT()
+    /// <summary>A config with one program printing a line every 50 ms into a file; returns the file's path.</summary>
+    private string WriteTickerConfig()
     {
         var output = _dir.File("ticker.out");
         _dir.Write("conf/taskmaster.yaml", $"""
@@ -122,6 +122,13 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
                 starttime: 1
                 stdout: {output}
             """);
+        return output;
+    }
+
+    [Fact]
+    public async Task Daemon_reopens_output_files_on_SIGUSR2_and_stops_on_SIGINT()
+    {
+        var output = WriteTickerConfig();
         StartDaemon();
         await Eventually.HoldsAsync(() => LastPid("ticker") is not null, "ticker RUNNING", TimeSpan.FromSeconds(30));
         var pid = LastPid("ticker")!.Value;
@@ -144,17 +151,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IDisposable
     {
         // A script's background job inherits SIGINT ignored, nohup SIGHUP; the runtime keeps an inherited SIG_IGN
         // unless the daemon resets it, and these signals would then do nothing at all.
-        var output = _dir.File("ticker.out");
-        _dir.Write("conf/taskmaster.yaml", $"""
-            taskmasterd:
-              syslog: false
-              socket: {_dir.Path}/taskmasterd.sock
-            programs:
-              ticker:
-                cmd: /bin/sh -c 'while true; do echo tick; sleep 0.05; done'
-                starttime: 1
-                stdout: {output}
-            """);
+        var output = WriteTickerConfig();
         StartDaemon(ignoring: "HUP INT USR2");
         await Eventually.HoldsAsync(() => LastPid("ticker") is not null, "ticker RUNNING", TimeSpan.FromSeconds(30));
         var pid = LastPid("ticker")!.Value;
