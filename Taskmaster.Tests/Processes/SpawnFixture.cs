@@ -60,21 +60,7 @@ internal static class SpawnFixture
         pairs.ToImmutableSortedDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
     /// <summary>Processes (not zombies) whose process group is <paramref name="pgid"/>.</summary>
-    public static List<int> LiveMembersOfGroup(int pgid)
-    {
-        var members = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            string stat;
-            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
-            catch (IOException) { continue; }
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields[0] != "Z" && int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture) == pgid)
-                members.Add(pid);
-        }
-        return members;
-    }
+    public static List<int> LiveMembersOfGroup(int pgid) => ProcessTable.LiveMembersOfGroup(pgid);
 
     /// <summary>True when the process runs <paramref name="comm"/> and ignores SIGTERM.</summary>
     public static bool RunsIgnoringTerm(int pid, string comm)
@@ -93,20 +79,5 @@ internal static class SpawnFixture
     }
 
     /// <summary>Zombie children of this test process.</summary>
-    public static List<int> OurZombies()
-    {
-        var me = Environment.ProcessId;
-        var zombies = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            string stat;
-            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
-            catch (IOException) { continue; }
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields[0] == "Z" && int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == me)
-                zombies.Add(pid);
-        }
-        return zombies;
-    }
+    public static List<int> OurZombies() => ProcessTable.ZombieChildrenOf(Environment.ProcessId);
 }

@@ -100,26 +100,13 @@ public sealed class RealProcessTests : Akka.TestKit.Xunit.TestKit
         var spec = Program("parent", "/bin/sh", "-c", "(trap '' TERM; exec sleep 300) & sleep 300") with { StopTime = TimeSpan.FromSeconds(30) };
         var instance = Start(spec);
         var pid = Await("parent", ProcessState.Running).Pid!.Value;
-        await Eventually.HoldsAsync(() => GroupMembers(pid) >= 3, "leader and both sleeps in the group");
+        await Eventually.HoldsAsync(() => ProcessTable.LiveMembersOfGroup(pid).Count >= 3, "leader and both sleeps in the group");
 
         instance.Tell(new InstanceProtocol.Stop(TestActor));
         var stopped = Await("parent", ProcessState.Stopped);
         Assert.Equal(Signals.SIGTERM, stopped.ExitSignal);
         await Eventually.HoldsAsync(() => !GroupAlive(pid), "no member of the process group left");
     }
-
-    private static int GroupMembers(int pgid) =>
-        Directory.EnumerateDirectories("/proc").Count(d =>
-        {
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(d, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                return fields[2] == pgid.ToString();
-            }
-            catch (IOException) { return false; }
-            catch (UnauthorizedAccessException) { return false; }
-        });
 
     [Fact]
     public void Real_missing_command_is_a_spawn_error_and_ends_FATAL()

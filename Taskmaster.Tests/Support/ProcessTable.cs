@@ -56,6 +56,33 @@ public static class ProcessTable
         }
     }
 
+    /// <summary>One line of /proc/PID/stat: the state letter (<c>Z</c> for a zombie), parent and process group.</summary>
+    public readonly record struct Stat(int Pid, char State, int Ppid, int Pgid);
+
+    /// <summary>Every process /proc shows now (those that vanish while it is read are left out).</summary>
+    public static IEnumerable<Stat> All()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            // After "pid (comm) ": state ppid pgrp …; comm may hold spaces and parentheses, so cut at the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            yield return new Stat(pid, fields[0][0],
+                int.Parse(fields[1], CultureInfo.InvariantCulture), int.Parse(fields[2], CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Live (not zombie) processes whose process group is <paramref name="pgid"/>.</summary>
+    public static List<int> LiveMembersOfGroup(int pgid) =>
+        [.. All().Where(p => p.State != 'Z' && p.Pgid == pgid).Select(p => p.Pid)];
+
+    /// <summary>Zombie children of <paramref name="parent"/>.</summary>
+    public static List<int> ZombieChildrenOf(int parent) =>
+        [.. All().Where(p => p.State == 'Z' && p.Ppid == parent).Select(p => p.Pid)];
+
     public static string Describe(int pid)
     {
         try
