@@ -49,11 +49,5 @@ internal static class ConfigKeys
         ["program"] = Programs,
     }.ToFrozenDictionary();
 
-    public static readonly string[] Facilities =
-    [
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
-        "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
-    ];
-
     public static readonly string[] LogLevels = ["debug", "info", "warn", "error"];
 }

@@ -89,7 +89,7 @@ internal static class DaemonSettingsValidator
                 if (socket.StartsWith('/')) result = result with { Socket = socket };
                 else d.Add(value, keyPath, $"'{socket}' is not an absolute path", "an absolute path of a Unix datagram socket");
             }
-            else if (keyNode.Value == "facility" && ValueReader.Choice(value, keyPath, d, ConfigKeys.Facilities, out var facility))
+            else if (keyNode.Value == "facility" && ValueReader.Choice(value, keyPath, d, SyslogFacility.Names, out var facility))
                 result = result with { Facility = facility };
         }
         syslog = result;
