@@ -21,6 +21,14 @@ public static class DefaultPaths
     public static string Socket() =>
         IsRoot ? "/run/taskmaster/taskmasterd.sock" : Path.Combine(UserRuntimeDirectory(), "taskmasterd.sock");
 
+    /// <summary>When neither a flag nor a config names the socket: <c>TASKMASTER_SOCKET</c>, else <see cref="Socket"/>.
+    /// The daemon and the controller both end their lookup here, so they agree.</summary>
+    public static string SocketFromEnvironmentOrDefault()
+    {
+        var env = Environment.GetEnvironmentVariable(SocketEnvironmentVariable);
+        return string.IsNullOrEmpty(env) ? Socket() : env;
+    }
+
     /// <summary>Directory for program output files whose stdout/stderr key is absent.</summary>
     public static string LogDirectory() =>
         IsRoot ? "/var/log/taskmaster" : Path.Combine(UserRuntimeDirectory(), "log");

@@ -16,8 +16,7 @@ public static class SocketPathResolver
     {
         if (!string.IsNullOrEmpty(socketOption)) return socketOption;
         if (!string.IsNullOrEmpty(configOption) && SocketFromConfig(configOption) is { } fromConfig) return fromConfig;
-        var env = Environment.GetEnvironmentVariable(DefaultPaths.SocketEnvironmentVariable);
-        return string.IsNullOrEmpty(env) ? DefaultPaths.Socket() : env;
+        return DefaultPaths.SocketFromEnvironmentOrDefault();
     }
 
     /// <summary>

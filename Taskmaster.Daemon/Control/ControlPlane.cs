@@ -17,8 +17,7 @@ public static class ControlPlane
     {
         if (!string.IsNullOrEmpty(socketOption)) return Path.GetFullPath(socketOption);
         if (!string.IsNullOrEmpty(settings.Socket)) return Path.GetFullPath(settings.Socket);
-        var env = Environment.GetEnvironmentVariable(DefaultPaths.SocketEnvironmentVariable);
-        return Path.GetFullPath(string.IsNullOrEmpty(env) ? DefaultPaths.Socket() : env);
+        return Path.GetFullPath(DefaultPaths.SocketFromEnvironmentOrDefault());
     }
 
     /// <summary>
