@@ -23,9 +23,15 @@ public static class StatusFormatter
             return $"pid {pid}, uptime {Uptime(now - DateTimeOffset.FromUnixTimeMilliseconds(i.StateSince))}";
         // STARTING and STOPPING have a process too: show it with what is happening to it.
         if (i.Pid is { } p) return i.Description.Length > 0 ? $"pid {p}, {i.Description}" : $"pid {p}";
-        if (i.Description.Length > 0) return i.Description;
-        if (i.ExitSignal is { } sig) return $"terminated by {Core.Processes.Signals.Name(sig)}";
-        if (i.ExitCode is { } code) return $"exit status {code}";
+        return Reason(i.Description, i.ExitSignal, i.ExitCode);
+    }
+
+    /// <summary>What happened to an instance without a process: its description, else how it last ended.</summary>
+    public static string Reason(string description, int? exitSignal, int? exitCode)
+    {
+        if (description.Length > 0) return description;
+        if (exitSignal is { } sig) return $"terminated by {Core.Processes.Signals.Name(sig)}";
+        if (exitCode is { } code) return $"exit status {code}";
         return "";
     }
 

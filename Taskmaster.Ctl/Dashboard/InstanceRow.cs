@@ -38,9 +38,6 @@ public sealed record InstanceRow(
     {
         if (State == "RUNNING" && Pid is not null)
             return $"uptime {StatusFormatter.Uptime(now - Since)}";
-        if (Description.Length > 0) return Description;
-        if (ExitSignal is { } sig) return $"terminated by {Core.Processes.Signals.Name(sig)}";
-        if (ExitCode is { } code) return $"exit status {code}";
-        return "";
+        return StatusFormatter.Reason(Description, ExitSignal, ExitCode);
     }
 }
