@@ -286,7 +286,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         {
             case SpawnResult.Started { Process: var child }:
                 _alive = child;
-                child.Exited.PipeTo(Self, success: status => new ChildExited(child, status));
+                // Told from the exit watcher's thread: an exit is noticed even when the thread pool is saturated.
+                var self = Self;
+                child.OnExit(status => self.Tell(new ChildExited(child, status)));
                 var what = attempt == 1 ? "spawned" : $"spawned (attempt {attempt} of {_spec.StartRetries + 1})";
                 if (_spec.StartTime <= TimeSpan.Zero)
                 {

@@ -70,8 +70,18 @@ public interface IChildProcess : IDisposable
 {
     int Pid { get; }
 
-    /// <summary>Completes once the child has exited and been reaped. Never faults.</summary>
+    /// <summary>Completes once the child has exited and been reaped. Never faults. Its continuations run on the
+    /// thread pool; the supervisor uses <see cref="OnExit"/> instead, which does not wait for the pool.</summary>
     Task<ExitStatus> Exited { get; }
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> once the child has exited and been reaped (at once if it already has), on
+    /// the thread that reaped it: keep it short and never block in it (a Tell to an actor). The real process layer
+    /// calls it from its exit watcher thread, so an exit is noticed even when the thread pool is saturated.
+    /// </summary>
+    void OnExit(Action<ExitStatus> callback) =>
+        Exited.ContinueWith(t => callback(t.Result), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Send a signal to the child's whole process group. False if nothing was there to signal.</summary>
     bool SignalGroup(int signal);

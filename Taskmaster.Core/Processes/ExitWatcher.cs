@@ -7,7 +7,8 @@ namespace Taskmaster.Core.Processes;
 /// Exit detection for any number of children with one thread: each child has a pidfd (readable once it has exited),
 /// all pidfds sit in one epoll set, and this thread reaps exactly that child with <c>waitid(P_PIDFD)</c>.
 /// No <c>waitpid(-1)</c>, so children started elsewhere (System.Diagnostics.Process) are never stolen, and no SIGCHLD
-/// handler. Completions run asynchronously (the child's TaskCompletionSource), never on this thread.
+/// handler. <see cref="IChildProcess.OnExit"/> callbacks run on this thread (they only Tell an actor); the
+/// <see cref="IChildProcess.Exited"/> task's continuations run asynchronously, never on this thread.
 /// </summary>
 internal sealed class ExitWatcher
 {

@@ -22,6 +22,8 @@ public sealed class PosixChildProcess : IChildProcess
     private readonly OutputStream[] outputs;
     private int pidfd;
     private bool reaped;
+    private ExitStatus exitStatus;
+    private Action<ExitStatus>? onExit;
     private volatile bool killRestOfGroup;
     private int disposed;
 
@@ -58,6 +60,19 @@ public sealed class PosixChildProcess : IChildProcess
 
     public void KillRestOfGroupOnExit() => killRestOfGroup = true;
 
+    public void OnExit(Action<ExitStatus> callback)
+    {
+        lock (gate)
+        {
+            if (!reaped)
+            {
+                onExit += callback;
+                return;
+            }
+        }
+        callback(exitStatus);
+    }
+
     public void ReopenLogs()
     {
         foreach (var o in outputs) o.File.RequestReopen();
@@ -88,6 +103,7 @@ public sealed class PosixChildProcess : IChildProcess
     internal unsafe bool TryReap(Action<int> unwatch)
     {
         ExitStatus status;
+        Action<ExitStatus>? callbacks;
         lock (gate)
         {
             if (reaped) return true;
@@ -110,12 +126,33 @@ public sealed class PosixChildProcess : IChildProcess
                 status = Decode(*(int*)(info + LibC.SiCodeOffset), *(int*)(info + LibC.SiStatusOffset));
             }
             reaped = true;
+            exitStatus = status;
+            callbacks = onExit;
+            onExit = null;
             unwatch(pidfd);
             Tmds.Linux.LibC.close(pidfd);
             pidfd = -1;
         }
+        Notify(callbacks, status);
         exited.TrySetResult(status);
         return true;
+    }
+
+    /// <summary>On the watcher thread, which must survive whatever a callback does.</summary>
+    private void Notify(Action<ExitStatus>? callbacks, ExitStatus status)
+    {
+        if (callbacks is null) return;
+        foreach (var callback in callbacks.GetInvocationList().Cast<Action<ExitStatus>>())
+        {
+            try
+            {
+                callback(status);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"taskmasterd: exit callback for pid {Pid} failed: {e}");
+            }
+        }
     }
 
     internal static ExitStatus Decode(int code, int status) => code switch

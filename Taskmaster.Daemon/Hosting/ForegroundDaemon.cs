@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
 using Taskmaster.Actors;
+using Taskmaster.Actors.Scheduling;
 using Taskmaster.Core.Config;
 using Taskmaster.Core.Processes;
 using Taskmaster.Daemon.Control;
@@ -149,11 +150,12 @@ public static class ForegroundDaemon
         {
             // The daemon owns SIGTERM: Akka's own CLR/SIGTERM hook would terminate the actor system (SIGKILLing every
             // child from PostStop) before the programs are stopped gracefully.
+            // Scheduler and dispatcher on threads of their own (ThreadingConfig): no timer or actor waits for the pool.
             akka.AddHocon("""
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.log-dead-letters = off
                 akka.log-dead-letters-during-shutdown = off
-                """, HoconAddMode.Prepend);
+                """ + "\n" + ThreadingConfig.Hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = debug ? LogLevel.DebugLevel : LogLevel.InfoLevel;
