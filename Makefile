@@ -9,16 +9,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-SOURCES := $(shell find Taskmaster.Core Taskmaster.Actors Taskmaster.Daemon Taskmaster.Ctl -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/') Directory.Build.props Directory.Packages.props
+SOURCES := $(shell find Taskmaster.Core Taskmaster.Actors Taskmaster.Daemon Taskmaster.Ctl -name '*.cs' -o -name '*.c' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/') Directory.Build.props Directory.Packages.props
 
 .PHONY: all run test bench clean install check
 
 all: taskmasterd taskmasterctl
 
-# The daemon: framework-dependent single file with ReadyToRun (Akka does not run under NativeAOT).
+# The daemon: framework-dependent single file with ReadyToRun (Akka does not run under NativeAOT), and beside it
+# libtaskmaster_spawn.so, the spawn stub compiled from Taskmaster.Core/Processes/Native/taskmaster_spawn.c (needs cc).
 taskmasterd: $(SOURCES)
 	$(DOTNET) publish Taskmaster.Daemon -c $(CONFIG) -r linux-x64 --self-contained false \
 		-p:PublishSingleFile=true -p:PublishReadyToRun=true -o $(OUT)/daemon --nologo -v quiet
+	cp $(OUT)/daemon/libtaskmaster_spawn.so ./libtaskmaster_spawn.so
 	cp $(OUT)/daemon/taskmasterd ./taskmasterd
 
 # The controller: NativeAOT when the toolchain (clang/gcc + zlib) is there, else a single-file JIT build.
@@ -61,8 +63,9 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/taskmaster
 	install -m 0755 taskmasterd $(DESTDIR)$(PREFIX)/bin/taskmasterd
+	install -m 0644 libtaskmaster_spawn.so $(DESTDIR)$(PREFIX)/lib/taskmaster/libtaskmaster_spawn.so
 	install -m 0755 taskmasterctl $(DESTDIR)$(PREFIX)/bin/taskmasterctl
 
 clean:
-	rm -rf $(OUT) taskmasterd taskmasterctl
+	rm -rf $(OUT) taskmasterd taskmasterctl libtaskmaster_spawn.so
 	find . -name bin -o -name obj | grep -E '/(bin|obj)$$' | xargs rm -rf

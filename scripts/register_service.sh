@@ -58,6 +58,13 @@ for bin in taskmasterd taskmasterctl; do
         echo "register_service.sh: $repo/$bin not found: run make first" >&2; exit 1
     fi
 done
+# The daemon's spawn stub, where an installed taskmasterd looks for it (PREFIX/lib/taskmaster/).
+if [ -f "$repo/libtaskmaster_spawn.so" ]; then
+    install -d "$root$prefix/lib/taskmaster"
+    install -m 0644 "$repo/libtaskmaster_spawn.so" "$root$prefix/lib/taskmaster/libtaskmaster_spawn.so"
+elif [ ! -f "$root$prefix/lib/taskmaster/libtaskmaster_spawn.so" ]; then
+    echo "register_service.sh: $repo/libtaskmaster_spawn.so not found: run make first" >&2; exit 1
+fi
 
 # A config to start from: the samples, only if none is there yet.
 if [ ! -e "$root$config" ]; then

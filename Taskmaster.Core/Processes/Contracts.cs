@@ -102,7 +102,7 @@ public interface IChildProcess : IDisposable
     Task OutputCompleted => Task.CompletedTask;
 }
 
-/// <summary>The OS seam the supervisor uses to start processes. Real: posix_spawn; tests: a fake.</summary>
+/// <summary>The OS seam the supervisor uses to start processes. Real: <see cref="PosixSpawner"/>; tests: a fake.</summary>
 public interface IProcessSpawner
 {
     /// <summary>Start one instance. Failures are synchronous and typed; never throws for an OS error.</summary>

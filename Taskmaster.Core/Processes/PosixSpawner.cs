@@ -7,13 +7,13 @@ using static Taskmaster.Core.Processes.SpawnErrorKind;
 namespace Taskmaster.Core.Processes;
 
 /// <summary>
-/// The real spawner: <c>posix_spawn</c> through P/Invoke (see <see cref="NativeSpawn"/>), a pidfd per child watched
+/// The real spawner: a vfork-style clone through <c>libtaskmaster_spawn.so</c> (see <see cref="NativeSpawn"/>), a pidfd per child watched
 /// by one epoll thread (<see cref="ExitWatcher"/>), output drained by one pump thread (<see cref="OutputPump"/>).
 /// Thread-safe: actors call <see cref="Spawn"/> concurrently. Every descriptor it creates is O_CLOEXEC, and children
 /// close everything from fd 3 up, so concurrent spawns never leak one child's pipes into another.
 /// <para>Failures are checked up front so the message says what is wrong (command not found, not executable,
 /// working directory missing, unknown user, not root, log file), and what only the kernel can tell (EACCES as the
-/// target user, ENOEXEC) still comes back synchronously from posix_spawn, never as a later exit 127.</para>
+/// target user, ENOEXEC) still comes back synchronously from the spawn, never as a later exit 127.</para>
 /// <para>Output files: missing parent directories are created (mode 0755, subject to the daemon's umask) so that
 /// paths like <c>/tmp/taskmaster/web.out</c> work out of the box; if that or the open fails, the spawn fails with
 /// <c>cannot open log file PATH: reason</c>. Files are opened by the daemon (as the daemon's user) before the child
@@ -23,6 +23,7 @@ public sealed class PosixSpawner : IProcessSpawner
 {
     private const int PipeSize = 1 << 20;
     private readonly LogFiles logFiles;
+    private readonly int daemonUmask = NativeSpawn.DaemonUmask();
 
     /// <param name="onOutputProblem">Told (from a background thread; keep it quick) when an output file cannot be
     /// written or cannot keep up and output is being dropped. Once per episode.</param>
@@ -67,13 +68,11 @@ public sealed class PosixSpawner : IProcessSpawner
             var (errRead, errWrite) = stderr is null ? (-1, -1) : Pipe(fds);
 
             var plan = new SpawnPlan(path, [.. request.Argv], BuildEnvironment(request, user), request.WorkingDir,
-                outWrite, errWrite, request.Umask, user);
-            var rc = plan.Umask is null && plan.User is null
-                ? NativeSpawn.Run(plan, out var pid)
-                : IsolatedSpawn.Run(plan, out pid);
+                outWrite, errWrite, request.Umask ?? daemonUmask, user);
+            var rc = NativeSpawn.Run(plan, out var pid, out var step);
             if (outWrite >= 0) CloseFd(fds, outWrite);
             if (errWrite >= 0) CloseFd(fds, errWrite);
-            if (rc != 0) return Release(opened, fds, Explain(rc, path, request));
+            if (rc != 0) return Release(opened, fds, Explain(rc, step, path, request));
 
             var pidfd = LibC.pidfd_open(pid, 0);
             if (pidfd < 0)
@@ -160,22 +159,42 @@ public sealed class PosixSpawner : IProcessSpawner
         return [.. env.Select(kv => kv.Key + "=" + kv.Value)];
     }
 
-    private static SpawnResult Explain(int errno, string path, SpawnRequest request)
+    private static SpawnResult Explain(int errno, SpawnStub.Step step, string path, SpawnRequest request)
     {
-        const int ENOENT = 2, EACCES = 13, ENOEXEC = 8, ENOTDIR = 20, EPERM = 1;
+        const int ENOENT = 2, EACCES = 13, ENOEXEC = 8, ENOTDIR = 20, EPERM = 1, EAGAIN = 11, ENOMEM = 12, EMFILE = 24;
         var wd = request.WorkingDir;
-        return errno switch
+        return (step, errno) switch
         {
-            ENOENT when wd is not null && !Directory.Exists(wd) => Fail(WorkingDirectoryMissing, $"working directory missing: {wd}"),
-            ENOENT => Fail(CommandNotFound, $"command not found: {path}"),
-            ENOTDIR when wd is not null => Fail(WorkingDirectoryMissing, $"working directory is not a directory: {wd}"),
-            EACCES when wd is not null => Fail(NotExecutable, $"permission denied{AsUser(request)}: {path} or working directory {wd}"),
-            EACCES => Fail(NotExecutable, $"not executable{AsUser(request)}: {path}"),
-            ENOEXEC => Fail(NotExecutable, $"not executable (unknown format, no #! line): {path}"),
-            EPERM when request.User is not null => Fail(NotRoot, "user requires a root daemon"),
-            _ => Fail(Other, Marshal.GetPInvokeErrorMessage(errno)),
+            (SpawnStub.Step.Chdir, ENOENT) => Fail(WorkingDirectoryMissing, $"working directory missing: {wd}"),
+            (SpawnStub.Step.Chdir, ENOTDIR) => Fail(WorkingDirectoryMissing, $"working directory is not a directory: {wd}"),
+            (SpawnStub.Step.Chdir, EACCES) => Fail(NotExecutable, $"permission denied{AsUser(request)}: working directory {wd}"),
+            (SpawnStub.Step.Exec, ENOENT) => Fail(CommandNotFound, $"command not found: {path}"),
+            (SpawnStub.Step.Exec, EACCES) => Fail(NotExecutable, $"not executable{AsUser(request)}: {path}"),
+            (SpawnStub.Step.Exec, ENOEXEC) => Fail(NotExecutable, $"not executable (unknown format, no #! line): {path}"),
+            (SpawnStub.Step.Exec or SpawnStub.Step.Clone, EAGAIN) =>
+                Fail(Other, request.User is { } u ? $"too many processes for user {u} (RLIMIT_NPROC)" : "too many processes"),
+            (SpawnStub.Step.Groups or SpawnStub.Step.Gid or SpawnStub.Step.Uid, EPERM) => Fail(NotRoot, "user requires a root daemon"),
+            (_, ENOMEM) => Fail(Other, "out of memory"),
+            (_, EMFILE) => Fail(Other, "too many open files"),
+            _ => Fail(Other, $"{StepName(step)}: {Marshal.GetPInvokeErrorMessage(errno)}"),
         };
     }
+
+    private static string StepName(SpawnStub.Step step) => step switch
+    {
+        SpawnStub.Step.Clone => "cannot create the process",
+        SpawnStub.Step.SetSid => "cannot start a new session",
+        SpawnStub.Step.Stdio => "cannot set up stdin/stdout/stderr",
+        SpawnStub.Step.Cgroup => "cannot enter the instance's cgroup",
+        SpawnStub.Step.Rlimit => "cannot set resource limits",
+        SpawnStub.Step.Groups => "cannot set supplementary groups",
+        SpawnStub.Step.Gid => "cannot set the group id",
+        SpawnStub.Step.Uid => "cannot set the user id",
+        SpawnStub.Step.Chdir => "cannot enter the working directory",
+        SpawnStub.Step.Close => "cannot close inherited descriptors",
+        SpawnStub.Step.Exec => "cannot execute",
+        _ => "spawn failed",
+    };
 
     private static string AsUser(SpawnRequest request) => request.User is { } u ? $" (as user {u})" : "";
 

@@ -20,7 +20,9 @@ public static class DaemonLogger
         if (settings.LogFile is { } file)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            cfg = cfg.WriteTo.File(file, outputTemplate: ConsoleTemplate, shared: true);
+            // Not shared: the daemon is the only writer, and shared mode backs a named mutex with a world-writable file
+            // under /tmp/.dotnet/shm that the daemon maps: anyone could truncate it and crash the daemon (SIGBUS).
+            cfg = cfg.WriteTo.File(file, outputTemplate: ConsoleTemplate, shared: false);
         }
         if (settings.Syslog is { } syslog && SyslogFacility.TryParse(syslog.Facility, out var facility))
             cfg = cfg.WriteTo.Sink(new Rfc5424SyslogSink(syslog.Socket, facility));

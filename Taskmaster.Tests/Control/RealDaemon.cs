@@ -30,12 +30,17 @@ public sealed partial class RealDaemon : IAsyncDisposable
     public Process? Process { get; private set; }
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public RealDaemon(string programsYaml)
+    /// <param name="programsYaml">The programs section; <c>{dir}</c> is the temp directory.</param>
+    /// <param name="daemonYaml">More <c>taskmasterd:</c> keys, each line indented by two spaces.</param>
+    public RealDaemon(string programsYaml, string daemonYaml = "")
     {
         SocketPath = Dir.File("run/taskmasterd.sock");
         ConfigPath = Dir.File("taskmaster.yaml");
+        _daemonYaml = daemonYaml;
         WriteConfig(programsYaml);
     }
+
+    private readonly string _daemonYaml;
 
     /// <summary>Replace the programs section (for reload tests); <c>{dir}</c> is the temp directory.</summary>
     public void WriteConfig(string programsYaml) =>
@@ -44,6 +49,7 @@ public sealed partial class RealDaemon : IAsyncDisposable
             $"  socket: {SocketPath}\n" +
             $"  logdir: {Dir.File("log")}\n" +
             "  syslog: false\n" +
+            _daemonYaml.Replace("{dir}", Dir.Path) +
             "programs:\n" +
             programsYaml.Replace("{dir}", Dir.Path));
 

@@ -30,7 +30,7 @@ public sealed class SpawnEnvironmentTests : IDisposable
         Assert.Matches(@"Groups:\s+65534\s*\n", text);
         Assert.Equal(0u, (uint)Tmds.Linux.LibC.geteuid());
         Assert.Equal("0\n", await spawner.RunShellAsync(dir, "id -u"));
-        // The isolated spawn thread went back to root after the drop: a later umask-only spawn runs as root.
+        // The drop happened in the child only: a later umask-only spawn still runs as root.
         Assert.Equal("0 0 0\n", await spawner.RunShellAsync(dir, "echo $(id -u) $(id -g) $(id -G)", r => r with { Umask = 18 }));
     }
 

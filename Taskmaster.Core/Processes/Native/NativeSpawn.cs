@@ -1,81 +1,72 @@
 using System.Runtime.InteropServices;
-using Tmds.Linux;
 
 namespace Taskmaster.Core.Processes.Native;
 
 /// <summary>
-/// One <c>posix_spawn</c> call: new session (pgid == sid == pid), every signal back to its default and an empty mask,
-/// stdin from /dev/null, stdout/stderr onto the given pipes (or /dev/null), the working directory, and every fd from
-/// 3 up closed in the child (<c>addclosefrom_np</c>), so nothing the daemon inherited leaks into programs.
-/// glibc runs it as clone(CLONE_VM|CLONE_VFORK)+exec: no managed code runs in the child, and a failure (ENOENT,
-/// EACCES, ENOEXEC, a failed chdir) comes back synchronously as the return value with no zombie left behind.
+/// One spawn through <c>libtaskmaster_spawn.so</c> (see <c>taskmaster_spawn.c</c>): clone(CLONE_VM|CLONE_VFORK), then
+/// in the child only: every signal back to its default and an empty mask, a new session (pgid == sid == pid), stdin
+/// from /dev/null and stdout/stderr onto the given pipes (or /dev/null), the umask, the daemon's original
+/// descriptor limit (<see cref="ChildLimits"/>), the user's groups, gid and uid, the working directory (entered as
+/// that user), every fd from 3 up closed at exec, then exec. No managed code runs in the child, and the daemon's own
+/// credentials, umask and limits never change. A failure comes back synchronously with its errno and the step that
+/// failed; the failed child is already reaped.
 /// </summary>
 internal static unsafe class NativeSpawn
 {
-    private const int O_RDONLY = 0, O_WRONLY = 1;
-
-    /// <summary>Returns 0 and the pid, or the errno of the failure.</summary>
-    public static int Run(SpawnPlan plan, out int pid)
+    /// <summary>Returns 0 and the pid, or the errno of the failure and the step that failed.</summary>
+    public static int Run(SpawnPlan plan, out int pid, out SpawnStub.Step failedStep)
     {
-        pid = 0;
         using var strings = new NativeStrings();
-        var attr = NativeMemory.AllocZeroed(LibC.SpawnAttrSize);
-        var actions = NativeMemory.AllocZeroed(LibC.FileActionsSize);
-        var sigdefault = (byte*)NativeMemory.AllocZeroed(LibC.SigSetSize);
-        var sigmask = (byte*)NativeMemory.AllocZeroed(LibC.SigSetSize);
-        try
+        var groups = plan.User?.Groups ?? [];
+        var limits = ChildLimits.Value;
+        fixed (uint* g = groups)
+        fixed (SpawnStub.Limit* l = limits)
         {
-            LibC.posix_spawnattr_init(attr);
-            LibC.posix_spawn_file_actions_init(actions);
-            LibC.FillSignalSet(sigdefault);
-            Check(LibC.posix_spawnattr_setsigdefault(attr, sigdefault));
-            Check(LibC.posix_spawnattr_setsigmask(attr, sigmask));
-            Check(LibC.posix_spawnattr_setflags(attr,
-                LibC.POSIX_SPAWN_SETSID | LibC.POSIX_SPAWN_SETSIGDEF | LibC.POSIX_SPAWN_SETSIGMASK));
-
-            var devNull = strings.Add("/dev/null");
-            Check(LibC.posix_spawn_file_actions_addopen(actions, 0, devNull, O_RDONLY, 0));
-            Redirect(actions, 1, plan.StdoutFd, devNull);
-            Redirect(actions, 2, plan.StderrFd, devNull);
-            if (plan.WorkingDir is { } wd)
-                Check(LibC.posix_spawn_file_actions_addchdir_np(actions, strings.Add(wd)));
-            Check(LibC.posix_spawn_file_actions_addclosefrom_np(actions, 3));
-
-            var path = strings.Add(plan.Path);
-            var argv = strings.AddArray(plan.Argv);
-            var envp = strings.AddArray(plan.Environment);
-            int child;
-            var rc = LibC.posix_spawn(&child, path, actions, attr, argv, envp);
-            if (rc == 0) pid = child;
+            var request = new SpawnStub.Request
+            {
+                Path = strings.Add(plan.Path),
+                Argv = strings.AddArray(plan.Argv),
+                Envp = strings.AddArray(plan.Environment),
+                WorkDir = plan.WorkingDir is { } wd ? strings.Add(wd) : null,
+                Groups = g,
+                GroupCount = groups.Length,
+                Limits = l,
+                LimitCount = limits.Length,
+                StdoutFd = plan.StdoutFd,
+                StderrFd = plan.StderrFd,
+                Umask = plan.Umask & 0x1FF,
+                SetIds = plan.User is null ? 0 : 1,
+                Uid = plan.User?.Uid ?? 0,
+                Gid = plan.User?.Gid ?? 0,
+                CgroupFd = -1,
+            };
+            var rc = SpawnStub.Run(&request, out pid);
+            failedStep = rc == 0 ? SpawnStub.Step.None : (SpawnStub.Step)request.FailedStep;
             return rc;
         }
-        catch (SpawnSetupException e)
-        {
-            return e.Errno;
-        }
-        finally
-        {
-            LibC.posix_spawn_file_actions_destroy(actions);
-            LibC.posix_spawnattr_destroy(attr);
-            NativeMemory.Free(attr);
-            NativeMemory.Free(actions);
-            NativeMemory.Free(sigdefault);
-            NativeMemory.Free(sigmask);
-        }
     }
 
-    private static void Redirect(void* actions, int target, int fd, byte* devNull) =>
-        Check(fd < 0
-            ? LibC.posix_spawn_file_actions_addopen(actions, target, devNull, O_WRONLY, 0)
-            : LibC.posix_spawn_file_actions_adddup2(actions, fd, target));
-
-    private static void Check(int rc)
+    /// <summary>
+    /// The limits every child gets instead of the daemon's. The .NET runtime raises its own soft descriptor limit to
+    /// the hard limit before any of our code runs (the value the daemon was started with is gone by then), and a
+    /// program written for <c>select()</c> breaks above 1024: children get the soft limit a login shell and systemd
+    /// give a service, 1024 (or the hard limit when that is lower), and the same hard limit. Every other limit is
+    /// inherited unchanged.
+    /// </summary>
+    private static readonly Lazy<SpawnStub.Limit[]> ChildLimits = new(() =>
     {
-        if (rc != 0) throw new SpawnSetupException(rc);
-    }
+        const ulong ConventionalSoft = 1024;
+        LibC.RLimit current;
+        if (LibC.getrlimit(LibC.RLIMIT_NOFILE, &current) != 0) return [];
+        return [new SpawnStub.Limit { Resource = LibC.RLIMIT_NOFILE, Soft = Math.Min(ConventionalSoft, current.Hard), Hard = current.Hard }];
+    });
 
-    private sealed class SpawnSetupException(int errno) : Exception
+    /// <summary>The daemon's umask (the main thread's, which /proc/self shows), for children without their own.</summary>
+    public static int DaemonUmask()
     {
-        public int Errno { get; } = errno;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("Umask:", StringComparison.Ordinal))
+                return Convert.ToInt32(line["Umask:".Length..].Trim(), 8);
+        return 0x12; // 022
     }
 }
