@@ -26,6 +26,7 @@ public sealed class RegisterServiceTests : IDisposable
             _repo.Write(bin, "#!/bin/sh\nexit 0\n");
             File.SetUnixFileMode(_repo.File(bin), (UnixFileMode)Convert.ToInt32("755", 8));
         }
+        _repo.Write("libtaskmaster_spawn.so", "stub");
     }
 
     private Task<RunResult> Register(params string[] args) =>
@@ -44,6 +45,7 @@ public sealed class RegisterServiceTests : IDisposable
         Assert.DoesNotContain("@", unit);
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterd")));
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterctl")));
+        Assert.True(File.Exists(_root.File("opt/tm/lib/taskmaster/libtaskmaster_spawn.so")));
         Assert.True(File.Exists(_root.File("etc/tm/sample.yaml")));
 
         if (File.Exists("/usr/bin/systemd-analyze"))
