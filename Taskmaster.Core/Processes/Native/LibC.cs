@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Taskmaster.Core.Processes.Native;
 
 /// <summary>
-/// libc calls that Tmds.LibC does not bind (pidfd_open, waitid, getpwnam_r, getgrouplist, signal, getrlimit). Constants and sizes are glibc 2.36 / Linux (PLATFORM.md).
+/// libc calls that Tmds.LibC does not bind (pidfd_open, waitid, getpwnam_r, getgrouplist, signal, getrlimit).
+/// Constants and sizes are glibc 2.36 / Linux.
 /// </summary>
 internal static unsafe partial class LibC
 {

@@ -5,8 +5,8 @@ namespace Taskmaster.Core.Processes.Native;
 /// <summary>
 /// One spawn through <c>libtaskmaster_spawn.so</c> (see <c>taskmaster_spawn.c</c>): clone(CLONE_VM|CLONE_VFORK), then
 /// in the child only: every signal back to its default and an empty mask, a new session (pgid == sid == pid), stdin
-/// from /dev/null and stdout/stderr onto the given pipes (or /dev/null), the umask, the daemon's original
-/// descriptor limit (<see cref="ChildLimits"/>), the user's groups, gid and uid, the working directory (entered as
+/// from /dev/null and stdout/stderr onto the given pipes (or /dev/null), the umask, a soft descriptor limit of
+/// 1024 (<see cref="ChildLimits"/>), the user's groups, gid and uid, the working directory (entered as
 /// that user), every fd from 3 up closed at exec, then exec. No managed code runs in the child, and the daemon's own
 /// credentials, umask and limits never change. A failure comes back synchronously with its errno and the step that
 /// failed; the failed child is already reaped.
