@@ -270,7 +270,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             var sent = child.SignalGroup(m.Number);
             Reply(m.ReplyTo, sent, sent ? $"sent {Signals.Name(m.Number)}" : "not running");
         });
-        Receive<InstanceProtocol.GetStatus>(m => m.ReplyTo.Tell(_status));
+        Receive<InstanceProtocol.GetStatus>(m => m.ReplyTo.Tell(child.IsSuspended ? _status with { Suspended = true } : _status));
         Receive<InstanceProtocol.ReopenLogs>(_ => child.ReopenLogs());
         Receive<ChildExited>(m => Reap(m.Child));
     }
@@ -337,6 +337,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         // ignores the stop signal) is SIGKILLed just before the leader is reaped.
         child.KillRestOfGroupOnExit();
         child.SignalGroup(_spec.StopSignal);
+        // A group stopped by SIGSTOP would hold the stop signal pending until stoptime ran out: wake it so that it
+        // can act on it (systemd does the same).
+        if (_spec.StopSignal != Signals.SIGCONT && child.IsSuspended) child.SignalGroup(Signals.SIGCONT);
     }
 
     private void Reap(IChildProcess child)

@@ -11,6 +11,7 @@ public static class SpawnRequests
         Name = spec.InstanceName(index),
         Argv = spec.Argv,
         Env = spec.Env,
+        InheritEnv = spec.EffectiveInheritEnv,
         WorkingDir = spec.WorkingDir,
         Umask = spec.Umask,
         User = spec.User,

@@ -10,6 +10,9 @@ namespace Taskmaster.Core.Config;
 /// </summary>
 internal static class ConfigAssembler
 {
+    /// <summary>Instances (numprocs summed over every program) one daemon supervises at most.</summary>
+    public const int MaxInstances = 100_000;
+
     private sealed record ParsedFile(ConfigSource Source, Diagnostics Diagnostics, YMapping? Root);
 
     public static ConfigLoadResult Assemble(IReadOnlyList<ConfigSource> sources)
@@ -35,6 +38,8 @@ internal static class ConfigAssembler
         var logDirectory = settings.LogDir ?? DefaultPaths.LogDirectory();
         var programs = ImmutableSortedDictionary.CreateBuilder<string, ProgramSpec>(StringComparer.Ordinal);
         var definedAt = new Dictionary<string, (ParsedFile File, YScalar Key)>(StringComparer.Ordinal);
+        long instances = 0;
+        var overLimit = false;
         foreach (var file in files)
         {
             if (Entry(file.Root, ConfigKeys.Programs) is not { } entry) continue;
@@ -51,8 +56,19 @@ internal static class ConfigAssembler
                     continue;
                 }
                 definedAt[nameKey.Value] = (file, nameKey);
-                if (ProgramValidator.Validate(nameKey, value, file.Diagnostics, file.Source.BaseDirectory, logDirectory) is { } spec)
-                    programs[spec.Name] = spec;
+                if (ProgramValidator.Validate(nameKey, value, file.Diagnostics, file.Source.BaseDirectory, logDirectory) is not { } spec)
+                    continue;
+                programs[spec.Name] = spec;
+                instances += spec.NumProcs;
+                if (instances > MaxInstances && !overLimit)
+                {
+                    // Once, at the program that crosses the line (YAML aliases can repeat one program's settings
+                    // hundreds of times in a few lines).
+                    overLimit = true;
+                    file.Diagnostics.Add(nameKey, ValueReader.Join(ConfigKeys.Programs, nameKey.Value),
+                        $"too many instances: with this program the config has more than {MaxInstances} (numprocs summed over all programs)",
+                        $"at most {MaxInstances} instances in all");
+                }
             }
         }
 

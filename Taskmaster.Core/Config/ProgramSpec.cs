@@ -60,8 +60,10 @@ public sealed record ProgramSpec
     public TimeSpan StopTime { get; init; } = TimeSpan.FromSeconds(10);
     public required OutputSpec Stdout { get; init; }
     public required OutputSpec Stderr { get; init; }
-    /// <summary>Added to (and overriding) the daemon's environment.</summary>
+    /// <summary>Added to (and overriding) the inherited or clean environment.</summary>
     public ImmutableSortedDictionary<string, string> Env { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary><c>inherit_env</c> as written; null when absent (see <see cref="EffectiveInheritEnv"/>).</summary>
+    public Processes.EnvInheritance? InheritEnv { get; init; }
     /// <summary>Absolute path, or null for the daemon's working directory.</summary>
     public string? WorkingDir { get; init; }
     /// <summary>umask as a number (022 octal = 18), or null to inherit the daemon's.</summary>
@@ -73,6 +75,11 @@ public sealed record ProgramSpec
     public string SourceFile { get; init; } = "";
     public int SourceLine { get; init; }
 
+    /// <summary>What the children take from the daemon's environment: <c>inherit_env</c>, or by default everything
+    /// for a program without <c>user</c> and nothing beyond the clean base for one with it.</summary>
+    public Processes.EnvInheritance EffectiveInheritEnv =>
+        InheritEnv ?? (User is null ? Processes.EnvInheritance.All : Processes.EnvInheritance.None);
+
     /// <summary>Instance names: <c>web</c> when numprocs is 1, else <c>web:0</c> … <c>web:N-1</c>.</summary>
     public string InstanceName(int n) => NumProcs == 1 ? Name : $"{Name}:{n}";
 
@@ -81,6 +88,7 @@ public sealed record ProgramSpec
     public bool RunsDifferentlyFrom(ProgramSpec other) =>
         !Argv.SequenceEqual(other.Argv)
         || !Env.SequenceEqual(other.Env)
+        || EffectiveInheritEnv != other.EffectiveInheritEnv
         || WorkingDir != other.WorkingDir
         || Umask != other.Umask
         || User != other.User

@@ -16,10 +16,12 @@ public sealed record SpawnRequest
 {
     /// <summary>Instance name, for messages (<c>web:0</c>).</summary>
     public required string Name { get; init; }
-    /// <summary>argv[0] is the program (a path, or a name looked up in the daemon's PATH).</summary>
+    /// <summary>argv[0] is the program (a path, or a name looked up in the child's PATH).</summary>
     public required ImmutableArray<string> Argv { get; init; }
-    /// <summary>Added to, and overriding, the daemon's environment.</summary>
+    /// <summary>Added to, and overriding, the inherited or clean environment (see <see cref="ChildEnvironment"/>).</summary>
     public ImmutableSortedDictionary<string, string> Env { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>What the child takes from the daemon's environment.</summary>
+    public EnvInheritance InheritEnv { get; init; } = EnvInheritance.All;
     public string? WorkingDir { get; init; }
     public int? Umask { get; init; }
     public string? User { get; init; }
@@ -100,6 +102,10 @@ public interface IChildProcess : IDisposable
 
     /// <summary>Completes once both output pipes reached end of file and what was read is written. Never faults.</summary>
     Task OutputCompleted => Task.CompletedTask;
+
+    /// <summary>True while the process is stopped by a signal (SIGSTOP, SIGTSTP, …; SIGCONT resumes it). Read when
+    /// asked, so cheap enough for a status request but not for a tight loop.</summary>
+    bool IsSuspended => false;
 }
 
 /// <summary>The OS seam the supervisor uses to start processes. Real: <see cref="PosixSpawner"/>; tests: a fake.</summary>

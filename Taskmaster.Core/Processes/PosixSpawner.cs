@@ -34,8 +34,13 @@ public sealed class PosixSpawner : IProcessSpawner
         _ = OutputPump.Shared;
     }
 
+    /// <summary>Null when children can be started, else why not (the spawn stub is missing or from another
+    /// build). The daemon checks it before it starts anything.</summary>
+    public static string? Unavailable => SpawnStub.LoadProblem;
+
     public SpawnResult Spawn(SpawnRequest request)
     {
+        if (Unavailable is { } why) return Fail(Other, why);
         if (request.Argv.IsDefaultOrEmpty || string.IsNullOrEmpty(request.Argv[0]))
             return Fail(Other, "empty command");
 
@@ -50,8 +55,9 @@ public sealed class PosixSpawner : IProcessSpawner
         if (request.WorkingDir is { } wd && !Directory.Exists(wd))
             return Fail(WorkingDirectoryMissing, $"working directory missing: {wd}");
 
+        var environment = BuildEnvironment(request, user);
         string path;
-        switch (ExecutableLookup.Resolve(request.Argv[0], request.WorkingDir, Environment.GetEnvironmentVariable("PATH")))
+        switch (ExecutableLookup.Resolve(request.Argv[0], request.WorkingDir, environment.GetValueOrDefault("PATH")))
         {
             case ExecutableLookup.Found f: path = f.Path; break;
             case ExecutableLookup.NotExecutable n: return Fail(NotExecutable, $"not executable: {n.Path}");
@@ -67,7 +73,7 @@ public sealed class PosixSpawner : IProcessSpawner
             var (outRead, outWrite) = stdout is null ? (-1, -1) : Pipe(fds);
             var (errRead, errWrite) = stderr is null ? (-1, -1) : Pipe(fds);
 
-            var plan = new SpawnPlan(path, [.. request.Argv], BuildEnvironment(request, user), request.WorkingDir,
+            var plan = new SpawnPlan(path, [.. request.Argv], [.. environment.Select(kv => kv.Key + "=" + kv.Value)], request.WorkingDir,
                 outWrite, errWrite, request.Umask ?? daemonUmask, user);
             var rc = NativeSpawn.Run(plan, out var pid, out var step);
             if (outWrite >= 0) CloseFd(fds, outWrite);
@@ -143,21 +149,21 @@ public sealed class PosixSpawner : IProcessSpawner
         return result;
     }
 
-    /// <summary>The daemon's environment, then HOME/USER/LOGNAME of <c>user</c>, then the program's <c>env</c>.</summary>
-    private static string[] BuildEnvironment(SpawnRequest request, UserAccount? user)
+    /// <summary>The child's environment (see <see cref="ChildEnvironment"/>); its PATH is also where a bare command
+    /// name is looked up.</summary>
+    private static Dictionary<string, string> BuildEnvironment(SpawnRequest request, UserAccount? user)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
-            env[(string)e.Key] = (string?)e.Value ?? "";
-        if (user is not null)
-        {
-            env["HOME"] = user.Home;
-            env["USER"] = user.Name;
-            env["LOGNAME"] = user.Name;
-        }
-        foreach (var (k, v) in request.Env) env[k] = v;
-        return [.. env.Select(kv => kv.Key + "=" + kv.Value)];
+        ChildEnvironment.Account? account = user is not null ? new(user.Name, user.Home, user.Shell)
+            : request.InheritEnv.Everything ? null
+            : OwnAccount.Value;
+        return ChildEnvironment.Build(Environment.GetEnvironmentVariables(), request.InheritEnv, account, request.Env);
     }
+
+    /// <summary>The daemon's own account, for the login variables of a clean environment without <c>user</c>.</summary>
+    private static readonly Lazy<ChildEnvironment.Account?> OwnAccount = new(() =>
+        UserAccount.Find(((uint)Tmds.Linux.LibC.geteuid()).ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } me
+            ? new ChildEnvironment.Account(me.Name, me.Home, me.Shell)
+            : null);
 
     private static SpawnResult Explain(int errno, SpawnStub.Step step, string path, SpawnRequest request)
     {

@@ -5,7 +5,7 @@ using Taskmaster.Core.Processes.Native;
 namespace Taskmaster.Core.Processes;
 
 /// <summary>What a child needs to run as another user: ids, supplementary groups and the login environment.</summary>
-internal sealed record UserAccount(string Name, uint Uid, uint Gid, uint[] Groups, string Home)
+internal sealed record UserAccount(string Name, uint Uid, uint Gid, uint[] Groups, string Home, string Shell)
 {
     /// <summary>Looks a user up by name, or by number when the text is all digits. Null when unknown.</summary>
     public static unsafe UserAccount? Find(string user)
@@ -30,7 +30,8 @@ internal sealed record UserAccount(string Name, uint Uid, uint Gid, uint[] Group
                 if (rc != 0 || result == null) return null;
                 var account = new UserAccount(
                     Marshal.PtrToStringUTF8((nint)pwd.Name) ?? user, pwd.Uid, pwd.Gid, [],
-                    Marshal.PtrToStringUTF8((nint)pwd.Dir) ?? "/");
+                    Marshal.PtrToStringUTF8((nint)pwd.Dir) ?? "/",
+                    Marshal.PtrToStringUTF8((nint)pwd.Shell) is { Length: > 0 } shell ? shell : "/bin/sh");
                 return account with { Groups = GroupsOf(account.Name, account.Gid) };
             }
         }

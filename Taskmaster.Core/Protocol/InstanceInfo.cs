@@ -5,7 +5,8 @@ namespace Taskmaster.Core.Protocol;
 
 /// <summary>
 /// One instance as <c>status</c> sends it, and as <c>status --json</c> prints it (DESIGN §6): <c>pid</c> is always
-/// present (null when there is no process), <c>state_since</c> is Unix time in milliseconds.
+/// present (null when there is no process), <c>state_since</c> is Unix time in milliseconds, <c>suspended</c> is
+/// present (true) only while the process is stopped by a signal.
 /// </summary>
 public sealed record InstanceInfo(
     string Name,
@@ -17,11 +18,12 @@ public sealed record InstanceInfo(
     int? ExitCode = null,
     int? ExitSignal = null,
     string? StdoutPath = null,
-    string? StderrPath = null)
+    string? StderrPath = null,
+    bool? Suspended = null)
 {
     public static InstanceInfo From(InstanceStatus s) => new(
         s.Name, s.Program, s.State.Display(), s.Pid, s.Since.ToUnixTimeMilliseconds(), s.Description,
-        s.ExitCode, s.ExitSignal, s.StdoutPath, s.StderrPath);
+        s.ExitCode, s.ExitSignal, s.StdoutPath, s.StderrPath, s.Suspended ? true : null);
 
     [JsonIgnore]
     public bool IsRunning => State == "RUNNING";

@@ -8,6 +8,7 @@ namespace Taskmaster.Core.Supervision;
 /// <param name="Description">Free text: exit reason, spawn error, retry count.</param>
 /// <param name="ExitCode">Last exit code, if the last exit was an exit.</param>
 /// <param name="ExitSignal">Last terminating signal, if the last exit was a signal.</param>
+/// <param name="Suspended">The process exists but is stopped by a signal (SIGSTOP, SIGTSTP; SIGCONT resumes it).</param>
 public sealed record InstanceStatus(
     string Name,
     string Program,
@@ -18,7 +19,8 @@ public sealed record InstanceStatus(
     int? ExitCode = null,
     int? ExitSignal = null,
     string? StdoutPath = null,
-    string? StderrPath = null);
+    string? StderrPath = null,
+    bool Suspended = false);
 
 /// <summary>One state change of one instance (DESIGN §4); published on the event stream.</summary>
 public sealed record InstanceTransition(

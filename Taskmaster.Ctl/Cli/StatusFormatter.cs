@@ -17,8 +17,13 @@ public static class StatusFormatter
         return sb.ToString();
     }
 
+    /// <summary>Said of a process stopped by a signal, after its pid.</summary>
+    public const string SuspendedText = "stopped by a signal (SIGCONT resumes it)";
+
     public static string Describe(InstanceInfo i, DateTimeOffset now)
     {
+        if (i.Suspended == true && i.Pid is { } stopped)
+            return $"pid {stopped}, {SuspendedText}";
         if (i.State == "RUNNING" && i.Pid is { } pid)
             return $"pid {pid}, uptime {Uptime(now - DateTimeOffset.FromUnixTimeMilliseconds(i.StateSince))}";
         // STARTING and STOPPING have a process too: show it with what is happening to it.

@@ -12,11 +12,12 @@ public sealed record InstanceRow(
     DateTimeOffset Since,
     string Description,
     int? ExitCode = null,
-    int? ExitSignal = null)
+    int? ExitSignal = null,
+    bool Suspended = false)
 {
     public static InstanceRow From(InstanceInfo i) => new(
         i.Name, i.Program, i.State, i.Pid, DateTimeOffset.FromUnixTimeMilliseconds(i.StateSince), i.Description,
-        i.ExitCode, i.ExitSignal);
+        i.ExitCode, i.ExitSignal, i.Suspended == true);
 
     /// <summary>The row after a transition event of this instance.</summary>
     public InstanceRow Apply(StreamEvent e) => this with
@@ -28,6 +29,7 @@ public sealed record InstanceRow(
         Description = e.Reason ?? "",
         ExitCode = e.ExitCode,
         ExitSignal = e.ExitSignal,
+        Suspended = false,
     };
 
     /// <summary>The pid column: empty when there is no process.</summary>
@@ -36,6 +38,7 @@ public sealed record InstanceRow(
     /// <summary>The last column: the ticking uptime of a RUNNING instance, else what happened to it.</summary>
     public string Detail(DateTimeOffset now)
     {
+        if (Suspended && Pid is not null) return StatusFormatter.SuspendedText;
         if (State == "RUNNING" && Pid is not null)
             return $"uptime {StatusFormatter.Uptime(now - Since)}";
         return StatusFormatter.Reason(Description, ExitSignal, ExitCode);

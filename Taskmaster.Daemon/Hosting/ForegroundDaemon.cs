@@ -45,6 +45,11 @@ public static class ForegroundDaemon
         // First thing: SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up. Process-wide, and it
         // takes SIGCHLD away from System.Diagnostics.Process: only for the real daemon, never inside a test host.
         ProcessLayer.InitializeForDaemon();
+        if (PosixSpawner.Unavailable is { } why)
+        {
+            Console.Error.WriteLine($"taskmasterd: cannot start programs: {why}; not started");
+            return Failed;
+        }
         return Run(options, SpawnerFactory.Create, hooks);
     }
 

@@ -25,6 +25,8 @@ public sealed partial class RealDaemon : IAsyncDisposable
 
     /// <summary>Environment that marks a process as started by this object (inherited by everything below it).</summary>
     public Dictionary<string, string> Marker => new() { [MarkerVariable] = Dir.Path };
+    /// <summary>More variables for the daemon's environment (set before <see cref="StartAsync"/>).</summary>
+    public Dictionary<string, string> Environment { get; } = new();
     public string SocketPath { get; }
     public string ConfigPath { get; }
     public Process? Process { get; private set; }
@@ -56,6 +58,7 @@ public sealed partial class RealDaemon : IAsyncDisposable
     public async Task<RealDaemon> StartAsync()
     {
         var psi = Binaries.StartInfo(Binaries.Daemon, [ConfigPath, "-n"]);
+        foreach (var (k, v) in Environment) psi.Environment[k] = v;
         foreach (var (k, v) in Marker) psi.Environment[k] = v;
         Process = Process.Start(psi)!;
         Process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };

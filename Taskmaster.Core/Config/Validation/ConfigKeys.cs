@@ -18,7 +18,7 @@ internal static class ConfigKeys
     [
         "cmd", "numprocs", "autostart", "autorestart", "exitcodes", "startretries", "starttime", "stopsignal",
         "stoptime", "stdout", "stderr", "stdout_maxbytes", "stdout_backups", "stderr_maxbytes", "stderr_backups",
-        "env", "workingdir", "umask", "user", "backoff_initial", "backoff_factor", "backoff_max",
+        "env", "inherit_env", "workingdir", "umask", "user", "backoff_initial", "backoff_factor", "backoff_max",
     ];
 
     /// <summary>supervisord's names (and other common ones) for our keys.</summary>
@@ -40,6 +40,8 @@ internal static class ConfigKeys
         ["working_dir"] = "workingdir",
         ["exitcode"] = "exitcodes",
         ["exit_codes"] = "exitcodes",
+        ["pass_environment"] = "inherit_env",
+        ["passenvironment"] = "inherit_env",
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<string, string> TopLevelAliases = new Dictionary<string, string>

@@ -60,6 +60,7 @@ internal static partial class ProgramValidator
                     ? spec with { StopTime = sp } : spec,
                 "stopsignal" => StopSignal(value, keyPath, d) is { } sig ? spec with { StopSignal = sig } : spec,
                 "env" => Environment(value, keyPath, d) is { } env ? spec with { Env = env } : spec,
+                "inherit_env" => Inheritance(value, keyPath, d) is { } inherit ? spec with { InheritEnv = inherit } : spec,
                 "workingdir" => WorkingDir(value, keyPath, d) is { } dir ? spec with { WorkingDir = dir } : spec,
                 "umask" => ValueReader.Octal(value, keyPath, d, Convert.ToInt32("777", 8), "octal digits from 0 to 0777, e.g. 022 or \"0077\"", out var mask)
                     ? spec with { Umask = mask } : spec,
@@ -82,6 +83,11 @@ internal static partial class ProgramValidator
         hasCmd = true;
         const string allowed = "a command line, split like a shell splits words ('quotes' and \\escapes; no shell is run)";
         if (!ValueReader.Text(value, path, d, allowed, out var text)) return spec;
+        if (text.Contains('\0'))
+        {
+            d.Add(value, path, "the command contains a NUL character (\\0), which no program can receive", allowed);
+            return spec;
+        }
         var split = CommandLineSplitter.Split(text);
         if (split.Error is { } error)
         {
@@ -153,13 +159,22 @@ internal static partial class ProgramValidator
         foreach (var (key, v) in map.Entries)
         {
             var keyPath = ValueReader.Join(path, key.Value);
-            if (key.Value.Length == 0 || key.Value.Contains('=') || key.Value.Contains('\0'))
+            if (VariableNameProblem(key.Value) is { } problem)
             {
-                d.Add(key, keyPath, $"invalid variable name '{key.Value}'", "a non-empty name without '='");
+                d.Add(key, keyPath, $"invalid variable name '{Printable(key.Value)}': {problem}", "a non-empty name without '=', control characters or NUL");
                 ok = false;
                 continue;
             }
-            if (v is YScalar { IsNull: false } s) env[key.Value] = s.Value;
+            if (v is YScalar { IsNull: false } s)
+            {
+                if (s.Value.Contains('\0'))
+                {
+                    d.Add(v, keyPath, "the value contains a NUL character (\\0): the child would see it cut there", "text without NUL characters");
+                    ok = false;
+                    continue;
+                }
+                env[key.Value] = s.Value;
+            }
             else
             {
                 d.Add(v, keyPath, $"expected a value, found {v.Describe()}", "text, a number or a boolean (write \"\" for an empty value)");
@@ -169,10 +184,56 @@ internal static partial class ProgramValidator
         return ok ? env.ToImmutable() : null;
     }
 
+    /// <summary>Why a variable name cannot be passed to a child, or null when it can.</summary>
+    internal static string? VariableNameProblem(string name) =>
+        name.Length == 0 ? "it is empty"
+        : name.Contains('=') ? "it contains '='"
+        : name.Contains('\0') ? "it contains a NUL character"
+        : name.Any(char.IsControl) ? "it contains a control character (newline, tab, …)"
+        : null;
+
+    private static string Printable(string text) =>
+        string.Concat(text.Select(c => c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", '\0' => "\\0", _ when char.IsControl(c) => $"\\x{(int)c:x2}", _ => c.ToString() }));
+
+    /// <summary><c>inherit_env</c>: true (the daemon's whole environment), false (a clean one), or a list of the
+    /// daemon's variables to pass into the clean one.</summary>
+    private static EnvInheritance? Inheritance(YNode value, string path, Diagnostics d)
+    {
+        const string allowed = "true (the daemon's whole environment), false (a clean one) or a list of variable names to pass, e.g. [http_proxy, JAVA_HOME]";
+        if (value is YSequence seq)
+        {
+            var names = new List<string>();
+            var ok = true;
+            for (var i = 0; i < seq.Items.Count; i++)
+            {
+                var itemPath = $"{path}[{i}]";
+                if (!ValueReader.Text(seq.Items[i], itemPath, d, allowed, out var name)) { ok = false; continue; }
+                if (VariableNameProblem(name) is { } problem)
+                {
+                    d.Add(seq.Items[i], itemPath, $"invalid variable name '{Printable(name)}': {problem}", allowed);
+                    ok = false;
+                    continue;
+                }
+                if (!names.Contains(name)) names.Add(name);
+            }
+            return ok ? new EnvInheritance(false, [.. names.Order(StringComparer.Ordinal)]) : null;
+        }
+        if (value is YScalar { IsNull: false } s && s.Value.Trim().ToLowerInvariant() is var t
+            && (t is "true" or "yes" or "on" or "false" or "no" or "off"))
+            return t is "true" or "yes" or "on" ? EnvInheritance.All : EnvInheritance.None;
+        d.Add(value, path, $"expected true, false or a list of names, found {value.Describe()}", allowed);
+        return null;
+    }
+
     private static string? WorkingDir(YNode value, string path, Diagnostics d)
     {
         const string allowed = "an absolute directory path";
         if (!ValueReader.Text(value, path, d, allowed, out var dir)) return null;
+        if (dir.Contains('\0'))
+        {
+            d.Add(value, path, "the path contains a NUL character (\\0)", allowed);
+            return null;
+        }
         if (dir.StartsWith('/'))
         {
             if (!Directory.Exists(dir)) d.Warn(value, path, $"directory {dir} does not exist (now); starts will fail until it does");

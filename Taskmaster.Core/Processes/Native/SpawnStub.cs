@@ -71,6 +71,9 @@ internal static unsafe partial class SpawnStub
 
     private static readonly Lazy<string?> LoadError = new(Load);
 
+    /// <summary>Null when the library is loaded and matches this build, else why not (a sentence).</summary>
+    public static string? LoadProblem => LoadError.Value;
+
     /// <summary>Returns 0 and the pid, or the errno of the step that failed.</summary>
     public static int Run(Request* request, out int pid)
     {
