@@ -159,6 +159,7 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
             replyTo.Tell(new ReloadReply(null, [new ConfigError("", 0, 0, "", "the daemon is shutting down")], false));
             return;
         }
+        if (!reload.DryRun) Context.System.EventStream.Publish(ReloadStarted.Instance);
         var reread = _reread;
         Task.Run(reread).PipeTo(Self,
             success: result => new ConfigRead(result, reload.DryRun, replyTo),
@@ -171,6 +172,7 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
         {
             _log.Warning("reload rejected, the running config is kept: {Errors}", string.Join("; ", read.Result.Errors));
             read.ReplyTo.Tell(new ReloadReply(null, read.Result.Errors, false));
+            if (!read.DryRun) Context.System.EventStream.Publish(new ReloadFinished(false));
             return;
         }
         foreach (var warning in read.Result.Warnings) _log.Warning("config warning: {Warning}", warning.ToString());
@@ -179,6 +181,7 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
         if (read.DryRun || _shuttingDown)
         {
             read.ReplyTo.Tell(new ReloadReply(plan, [], false));
+            if (!read.DryRun) Context.System.EventStream.Publish(new ReloadFinished(false));
             return;
         }
         if (next.Daemon != _config.Daemon)
@@ -198,12 +201,17 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
         var live = plan.Changed.Union(plan.Scaled.Select(s => s.Program)).Distinct().ToList();
         var expected = plan.Removed.Length + plan.Restarted.Length + live.Count + plan.Added.Length;
         var timeout = InstanceSupervision.OutcomeTimeout(_config.Programs.Values.Concat(next.Programs.Values));
+        var events = Context.System.EventStream;
         var collector = Context.ActorOf(ReplyCollector<ProgramProtocol.Applied>.Props(expected, replyTo,
-            (applied, timedOut) => new ReloadReply(plan, timedOut
-                ? [new ConfigError("", 0, 0, "", "applied, but some instances did not reach their state in time")]
-                : [], true)
+            (applied, timedOut) =>
             {
-                Outcomes = [.. applied.SelectMany(a => a.Outcomes).OrderBy(o => o.Name, StringComparer.Ordinal)],
+                events.Publish(new ReloadFinished(true));
+                return new ReloadReply(plan, timedOut
+                    ? [new ConfigError("", 0, 0, "", "applied, but some instances did not reach their state in time")]
+                    : [], true)
+                {
+                    Outcomes = [.. applied.SelectMany(a => a.Outcomes).OrderBy(o => o.Name, StringComparer.Ordinal)],
+                };
             },
             timeout));
 

@@ -45,6 +45,17 @@ public static class SupervisorProtocol
         public static readonly ReopenLogs Instance = new();
     }
 
+    // ---- Events (published on the actor system's event stream) ----
+
+    /// <summary>A reload (not a dry run) began: the config is being re-read.</summary>
+    public sealed record ReloadStarted
+    {
+        public static readonly ReloadStarted Instance = new();
+    }
+
+    /// <summary>That reload ended: applied, or rejected with the running config kept.</summary>
+    public sealed record ReloadFinished(bool Applied);
+
     // ---- Replies ----
 
     public sealed record StatusReply(ImmutableArray<InstanceStatus> Instances);

@@ -58,6 +58,8 @@ public static class ForegroundDaemon
     /// <param name="hooks">What other parts of the daemon add (the control plane).</param>
     public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner, DaemonHooks hooks)
     {
+        // Before any program can start: the notify variables are taken out of the environment children inherit.
+        using var notify = SystemdNotify.FromEnvironment();
         var load = ConfigLoader.Load(options.ConfigPath);
         if (load is not { IsValid: true, Config: { } config })
         {
@@ -83,7 +85,7 @@ public static class ForegroundDaemon
             foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
             try
             {
-                return RunAsync(options, config, createSpawner(), hooks).GetAwaiter().GetResult();
+                return RunAsync(options, config, createSpawner(), hooks, notify).GetAwaiter().GetResult();
             }
             catch (Exception e)
             {
@@ -98,7 +100,7 @@ public static class ForegroundDaemon
     }
 
     private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner,
-        DaemonHooks hooks)
+        DaemonHooks hooks, SystemdNotify? notify)
     {
         IActorRef? root = null;
         ILoggingAdapter? log = null;
@@ -124,6 +126,12 @@ public static class ForegroundDaemon
             options.ConfigPath ?? DefaultPaths.ConfigDirectory);
 
         hooks.Started?.Invoke(system, root, () => signals.RequestShutdown("shutdown requested"));
+        if (notify is not null)
+        {
+            log.Info("notifying the service manager on {Address}{Watchdog}", notify.Address,
+                notify.Watchdog is { } w ? $" (watchdog every {w.TotalSeconds:0.###} s)" : "");
+            system.ActorOf(ServiceManagerActor.Props(notify, root), "service-manager");
+        }
 
         var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         var stoppedByHost = Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => "host stop", TaskScheduler.Default);
@@ -132,6 +140,7 @@ public static class ForegroundDaemon
         if (!system.WhenTerminated.IsCompleted)
         {
             log.Info("{Reason}: stopping every program", why);
+            notify?.Send("STOPPING=1", "STATUS=stopping every program");
             try
             {
                 await root.Ask<ShutdownComplete>(Shutdown.Instance, ShutdownTimeout(config));

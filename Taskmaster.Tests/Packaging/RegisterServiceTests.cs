@@ -40,7 +40,9 @@ public sealed class RegisterServiceTests : IDisposable
 
         var unit = File.ReadAllText(_root.File("etc/systemd/system/taskmasterd.service"));
         Assert.Contains("ExecStart=/opt/tm/bin/taskmasterd /etc/tm --nodaemon", unit);
-        Assert.Contains("ExecReload=/bin/kill -HUP $MAINPID", unit);
+        Assert.Contains("ExecReload=/opt/tm/bin/taskmasterctl -c /etc/tm reload", unit);
+        Assert.Contains("Type=notify", unit);
+        Assert.Contains("ExecStartPre=/opt/tm/bin/taskmasterd --check /etc/tm", unit);
         Assert.Contains("KillMode=mixed", unit);
         Assert.DoesNotContain("@", unit);
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterd")));
@@ -52,7 +54,7 @@ public sealed class RegisterServiceTests : IDisposable
         {
             // verify needs ExecStart to exist: point it at the installed stand-in.
             var checkable = _root.Write("check/taskmasterd.service",
-                unit.Replace("/opt/tm/bin/taskmasterd", _root.File("opt/tm/bin/taskmasterd")));
+                unit.Replace("/opt/tm/bin/", _root.File("opt/tm/bin/")));
             var verify = await Binaries.RunAsync(("/usr/bin/systemd-analyze", []), ["verify", checkable]);
             Assert.True(verify.ExitCode == 0, verify.Output);
         }
