@@ -6,7 +6,8 @@ namespace Taskmaster.Core.Processes;
 /// <param name="Path">File appended to; null discards the stream.</param>
 /// <param name="MaxBytes">Rotate past this size; 0 disables rotation.</param>
 /// <param name="Backups">Rotated files kept (<c>path.1</c> … <c>path.N</c>).</param>
-public sealed record OutputTarget(string? Path, long MaxBytes, int Backups)
+/// <param name="Owner">Who a new file is created for (a <c>user</c> program's account); null: the daemon.</param>
+public sealed record OutputTarget(string? Path, long MaxBytes, int Backups, FileOwner? Owner = null)
 {
     public static readonly OutputTarget Discard = new(null, 0, 0);
 }

@@ -53,7 +53,7 @@ public sealed class PosixSpawner : IProcessSpawner
                 return Fail(NotRoot, "user requires a root daemon");
         }
         if (request.WorkingDir is { } wd && !Directory.Exists(wd))
-            return Fail(WorkingDirectoryMissing, $"working directory missing: {wd}");
+            return Fail(WorkingDirectoryMissing, File.Exists(wd) ? $"working directory is not a directory: {wd}" : $"working directory missing: {wd}");
 
         var environment = BuildEnvironment(request, user);
         string path;
@@ -68,8 +68,9 @@ public sealed class PosixSpawner : IProcessSpawner
         var fds = new List<int>(4);
         try
         {
-            var stdout = OpenTarget(request.Stdout, opened);
-            var stderr = OpenTarget(request.Stderr, opened);
+            var owner = user is null ? null : new FileOwner(user.Uid, user.Gid);
+            var stdout = OpenTarget(request.Stdout with { Owner = owner }, opened);
+            var stderr = OpenTarget(request.Stderr with { Owner = owner }, opened);
             var (outRead, outWrite) = stdout is null ? (-1, -1) : Pipe(fds);
             var (errRead, errWrite) = stderr is null ? (-1, -1) : Pipe(fds);
 

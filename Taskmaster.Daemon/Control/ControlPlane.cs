@@ -1,3 +1,4 @@
+using Taskmaster.Core.Processes;
 using System.Net.Sockets;
 using Akka.Actor;
 using Taskmaster.Core.Config;
@@ -68,13 +69,22 @@ public static class PidFile
 {
     private static string? _written;
 
+    /// <summary>Writes the pid without following a path another user controls (see <see cref="SafeFile"/>); a
+    /// refused or failed path is logged and the daemon runs on without one.</summary>
     public static void Write(string path)
     {
         path = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(path);
-        if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, Environment.ProcessId + "\n");
-        _written = path;
+        try
+        {
+            var fd = SafeFile.OpenForWrite(path, truncate: true);
+            using (var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1))
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n"));
+            _written = path;
+        }
+        catch (IOException e)
+        {
+            Serilog.Log.Error("pid file not written: {Reason}", e.Message);
+        }
     }
 
     /// <summary>Remove the file if it is still ours.</summary>

@@ -81,7 +81,15 @@ public static class ForegroundDaemon
 
         using (beforeStart)
         {
-            Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
+            try
+            {
+                Log.Logger = DaemonLogger.Create(config.Daemon, console: true, options.LogLevel);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"taskmasterd: log file: {e.Message}; not started");
+                return Failed;
+            }
             foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
             try
             {

@@ -1,3 +1,4 @@
+using Taskmaster.Core.Processes;
 using Serilog;
 using Serilog.Events;
 using Taskmaster.Core.Config;
@@ -19,10 +20,13 @@ public static class DaemonLogger
             cfg = cfg.WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: null);
         if (settings.LogFile is { } file)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            // Not shared: the daemon is the only writer, and shared mode backs a named mutex with a world-writable file
-            // under /tmp/.dotnet/shm that the daemon maps: anyone could truncate it and crash the daemon (SIGBUS).
-            cfg = cfg.WriteTo.File(file, outputTemplate: ConsoleTemplate, shared: false);
+            // Opened by us, without following a path another user controls (SafeFile), and not shared: the daemon is
+            // the only writer (shared mode backs a named mutex with a world-writable file under /tmp/.dotnet/shm that
+            // the daemon maps: anyone could truncate it and crash the daemon with SIGBUS). Throws IOException.
+            var fd = SafeFile.OpenForWrite(file);
+            var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1);
+            var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = true };
+            cfg = cfg.WriteTo.Sink(new FileSink(writer, new Serilog.Formatting.Display.MessageTemplateTextFormatter(ConsoleTemplate)));
         }
         if (settings.Syslog is { } syslog && SyslogFacility.TryParse(syslog.Facility, out var facility))
             cfg = cfg.WriteTo.Sink(new Rfc5424SyslogSink(syslog.Socket, facility));
@@ -38,4 +42,30 @@ public static class DaemonLogger
         "critical" or "fatal" => LogEventLevel.Fatal,
         _ => LogEventLevel.Information,
     };
+}
+
+/// <summary>The daemon's log file on a descriptor we opened ourselves; one writer, serialised, flushed per event.</summary>
+internal sealed class FileSink(StreamWriter writer, Serilog.Formatting.ITextFormatter formatter) : Serilog.Core.ILogEventSink, IDisposable
+{
+    private readonly object _gate = new();
+
+    public void Emit(Serilog.Events.LogEvent logEvent)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                formatter.Format(logEvent, writer);
+            }
+            catch (IOException)
+            {
+                // Disk full or gone: logging must never take the daemon down.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) writer.Dispose();
+    }
 }

@@ -34,15 +34,19 @@ internal sealed class LogFile : IThreadPoolWorkItem
 
     private readonly record struct Entry(OutputStream? Stream, Action? Done);
 
-    private LogFile(string path, long maxBytes, int backups, Action<OutputProblem>? report)
+    private LogFile(string path, long maxBytes, int backups, FileOwner? owner, Action<OutputProblem>? report)
     {
         Path = path;
         MaxBytes = maxBytes;
         Backups = backups;
+        Owner = owner;
         this.report = report;
-        fd = LogFileOps.Open(path);
-        size = new FileInfo(path).Length;
+        fd = LogFileOps.Open(path, owner);
+        size = LogFileOps.Size(fd);
     }
+
+    /// <summary>Who new files (and rotated ones) are created for; null: the daemon.</summary>
+    public FileOwner? Owner { get; }
 
     public string Path { get; }
     public long MaxBytes { get; }
@@ -51,7 +55,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
 
     /// <summary>Opens (creating missing parent directories with mode 0755). Throws IOException with the reason.</summary>
     public static LogFile Open(OutputTarget target, Action<OutputProblem>? report) =>
-        new(System.IO.Path.GetFullPath(target.Path!), target.MaxBytes, target.Backups, report);
+        new(System.IO.Path.GetFullPath(target.Path!), target.MaxBytes, target.Backups, target.Owner, report);
 
     /// <summary>True while the writer has been stuck in one write or open for more than <see cref="StallMs"/>.</summary>
     public bool Stalled => Interlocked.Read(ref busySince) is var since and not 0 && Environment.TickCount64 - since > StallMs;
@@ -246,7 +250,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
         CloseFd();
         try
         {
-            LogFileOps.ShiftBackups(Path, Backups);
+            LogFileOps.ShiftBackups(Path, Backups, Owner);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -260,8 +264,8 @@ internal sealed class LogFile : IThreadPoolWorkItem
         try
         {
             Interlocked.Exchange(ref busySince, Environment.TickCount64);
-            fd = LogFileOps.Open(Path);
-            size = new FileInfo(Path).Length;
+            fd = LogFileOps.Open(Path, Owner);
+            size = LogFileOps.Size(fd);
             Interlocked.Exchange(ref busySince, 0);
             return true;
         }

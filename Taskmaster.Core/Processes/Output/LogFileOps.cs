@@ -6,36 +6,25 @@ namespace Taskmaster.Core.Processes.Output;
 /// <summary>File-system steps of an output file: opening for append, and shifting the rotated backups.</summary>
 internal static class LogFileOps
 {
-    /// <summary>Opens for append (O_CLOEXEC, mode 0644), creating missing parent directories with mode 0755.
-    /// Throws IOException with the reason.</summary>
-    public static unsafe int Open(string path)
+    /// <summary>Opens for append without following a path another user controls (<see cref="SafeFile"/>),
+    /// creating missing parent directories with mode 0755; a new file is 0644, or 0640 and owned by
+    /// <paramref name="owner"/> (a <c>user</c> program's files). Throws IOException with the reason.</summary>
+    public static int Open(string path, FileOwner? owner = null) => SafeFile.OpenForWrite(path, owner);
+
+    /// <summary>The size of the open file (its end).</summary>
+    public static long Size(int fd)
     {
-        try
-        {
-            var dir = System.IO.Path.GetDirectoryName(path);
-            if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
-                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot create its directory ({e.Message})", e);
-        }
-        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes)
-            fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0x1a4 /* 0644 */);
-        if (fd < 0) throw new IOException(Marshal.GetPInvokeErrorMessage(errno));
-        return fd;
+        var end = (long)lseek(fd, 0, SEEK_END);
+        return end >= 0 ? end : 0;
     }
 
     /// <summary><c>path.N-1</c> → <c>path.N</c> … <c>path</c> → <c>path.1</c> (the oldest is overwritten); with no
     /// backups the file is truncated instead.</summary>
-    public static void ShiftBackups(string path, int backups)
+    public static void ShiftBackups(string path, int backups, FileOwner? owner = null)
     {
         if (backups <= 0)
         {
-            File.WriteAllBytes(path, []);
+            close(SafeFile.OpenForWrite(path, owner, truncate: true));
             return;
         }
         for (var i = backups - 1; i >= 1; i--)
