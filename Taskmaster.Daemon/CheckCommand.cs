@@ -15,6 +15,9 @@ public static class CheckCommand
         if (result.Config is { } cfg && result.Errors.IsEmpty)
         {
             Console.Out.WriteLine($"OK: {cfg.Programs.Count} programs, {cfg.InstanceCount} instances");
+            // Which file each program runs: a relative cmd resolves against workingdir or the config's directory.
+            foreach (var spec in cfg.Programs.Values)
+                Console.Out.WriteLine($"  {spec.Name}: {Taskmaster.Core.Processes.PosixSpawner.DescribeCommand(spec)}");
             return Valid;
         }
         foreach (var error in result.Errors)

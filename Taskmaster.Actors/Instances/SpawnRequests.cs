@@ -13,6 +13,7 @@ public static class SpawnRequests
         Env = spec.Env,
         InheritEnv = spec.EffectiveInheritEnv,
         WorkingDir = spec.WorkingDir,
+        BaseDirectory = spec.BaseDirectory,
         Umask = spec.Umask,
         User = spec.User,
         Stdout = Target(spec.Stdout, index),

@@ -21,6 +21,8 @@ public sealed record DaemonSettings
     public string? LogDir { get; init; }
     public string LogLevel { get; init; } = "info";
     public string? PidFile { get; init; }
+    /// <summary>The daemon's umask (files it creates; the default for its programs); 022 unless configured.</summary>
+    public int Umask { get; init; } = Convert.ToInt32("022", 8);
     public SyslogSettings? Syslog { get; init; } = SyslogSettings.Default;
 
     public static readonly DaemonSettings Default = new();

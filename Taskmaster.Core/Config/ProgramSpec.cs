@@ -71,6 +71,9 @@ public sealed record ProgramSpec
     /// <summary>User name (or numeric uid) to run as; requires a root daemon.</summary>
     public string? User { get; init; }
     public BackoffSpec Backoff { get; init; } = BackoffSpec.Default;
+    /// <summary>The directory of the config file that defined the program: a relative <c>cmd</c> path (with a
+    /// <c>/</c>) is resolved against <see cref="WorkingDir"/> when set, else against this.</summary>
+    public string BaseDirectory { get; init; } = "/";
     /// <summary>Where the program was defined (for error messages).</summary>
     public string SourceFile { get; init; } = "";
     public int SourceLine { get; init; }

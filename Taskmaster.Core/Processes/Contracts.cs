@@ -24,6 +24,9 @@ public sealed record SpawnRequest
     /// <summary>What the child takes from the daemon's environment.</summary>
     public EnvInheritance InheritEnv { get; init; } = EnvInheritance.All;
     public string? WorkingDir { get; init; }
+    /// <summary>A relative command path is resolved against <see cref="WorkingDir"/>, else this (the config
+    /// file's directory); never against the daemon's own working directory.</summary>
+    public string? BaseDirectory { get; init; }
     public int? Umask { get; init; }
     public string? User { get; init; }
     public OutputTarget Stdout { get; init; } = OutputTarget.Discard;

@@ -1,7 +1,8 @@
 namespace Taskmaster.Core.Processes;
 
-/// <summary>Finds the program to run: argv[0] with a slash is a path (relative to the working directory);
-/// without one it is looked up in the daemon's PATH, like a shell does.</summary>
+/// <summary>Finds the program to run: argv[0] with a slash is a path (a relative one resolved against the given
+/// directory: the program's workingdir, else its config file's directory); without one it is looked up in the
+/// child's PATH, like a shell does.</summary>
 internal static class ExecutableLookup
 {
     public abstract record Outcome;
@@ -13,7 +14,7 @@ internal static class ExecutableLookup
     {
         if (program.Contains('/'))
         {
-            var path = Path.IsPathRooted(program) ? program : Path.Combine(workingDir ?? Environment.CurrentDirectory, program);
+            var path = Path.IsPathRooted(program) ? program : Path.GetFullPath(Path.Combine(workingDir ?? Environment.CurrentDirectory, program));
             return Check(path);
         }
         NotExecutable? firstBlocked = null;

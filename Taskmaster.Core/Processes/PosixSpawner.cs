@@ -34,6 +34,21 @@ public sealed class PosixSpawner : IProcessSpawner
         _ = OutputPump.Shared;
     }
 
+    /// <summary>The file <paramref name="spec"/> would run, as <c>taskmasterd --check</c> shows it: the resolved path,
+    /// or why there is none (now). Bare names are looked up in the PATH its children get.</summary>
+    public static string DescribeCommand(Config.ProgramSpec spec)
+    {
+        var inherit = spec.EffectiveInheritEnv;
+        var path = spec.Env.GetValueOrDefault("PATH")
+            ?? (inherit.Everything || inherit.Names.Contains("PATH") ? Environment.GetEnvironmentVariable("PATH") : ChildEnvironment.DefaultPath);
+        return ExecutableLookup.Resolve(spec.Argv[0], spec.WorkingDir ?? spec.BaseDirectory, path) switch
+        {
+            ExecutableLookup.Found f => f.Path,
+            ExecutableLookup.NotExecutable n => $"{n.Path} (not executable)",
+            _ => $"{spec.Argv[0]} (not found now)",
+        };
+    }
+
     /// <summary>Null when children can be started, else why not (the spawn stub is missing or from another
     /// build). The daemon checks it before it starts anything.</summary>
     public static string? Unavailable => SpawnStub.LoadProblem;
@@ -57,7 +72,7 @@ public sealed class PosixSpawner : IProcessSpawner
 
         var environment = BuildEnvironment(request, user);
         string path;
-        switch (ExecutableLookup.Resolve(request.Argv[0], request.WorkingDir, environment.GetValueOrDefault("PATH")))
+        switch (ExecutableLookup.Resolve(request.Argv[0], request.WorkingDir ?? request.BaseDirectory, environment.GetValueOrDefault("PATH")))
         {
             case ExecutableLookup.Found f: path = f.Path; break;
             case ExecutableLookup.NotExecutable n: return Fail(NotExecutable, $"not executable: {n.Path}");

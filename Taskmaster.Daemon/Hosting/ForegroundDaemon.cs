@@ -68,6 +68,10 @@ public static class ForegroundDaemon
             return InvalidConfig;
         }
 
+        // Whatever umask the daemon was started under (000 from a careless shell), its files and, by default, its
+        // programs get the configured one.
+        Tmds.Linux.LibC.umask((Tmds.Linux.mode_t)(uint)config.Daemon.Umask);
+
         IDisposable? beforeStart;
         try
         {

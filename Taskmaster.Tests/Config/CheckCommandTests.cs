@@ -11,7 +11,8 @@ public class CheckCommandTests
     {
         var r = await Binaries.RunDaemonAsync("--check", Path.Combine(Binaries.RepositoryRoot, "configs"));
         Assert.Equal(0, r.ExitCode);
-        Assert.Matches(@"^OK: 5 programs, 6 instances\s*$", r.Stdout);
+        Assert.Equal("OK: 5 programs, 6 instances", r.Stdout.Split('\n')[0]);
+        Assert.Equal(5, r.Stdout.Split('\n').Count(l => l.StartsWith("  ", StringComparison.Ordinal)));
         Assert.Equal("", r.Stderr);
     }
 
@@ -68,7 +69,7 @@ public class CheckCommandTests
         await p.WaitForExitAsync(timeout.Token);
         Assert.Equal("", await stderr);
         Assert.Equal(0, p.ExitCode);
-        Assert.Equal("OK: 2 programs, 4 instances", (await stdout).Trim());
+        Assert.Equal("OK: 2 programs, 4 instances", (await stdout).Split('\n')[0]);
     }
 
     [Fact]
@@ -89,5 +90,73 @@ public class CheckCommandTests
         var version = await Binaries.RunDaemonAsync("--version");
         Assert.Equal(0, version.ExitCode);
         Assert.Matches(@"^\d+\.\d+\.\d+", version.Stdout);
+    }
+
+    /// <summary>A relative cmd runs from the config's directory (or workingdir), never from wherever the daemon was
+    /// started: an attacker's <c>tool</c> in the daemon's working directory is not run, and --check says which file is.</summary>
+    [Fact]
+    public async Task A_relative_cmd_resolves_against_the_config_directory_not_the_daemons()
+    {
+        using var dir = new TempDir();
+        var configDir = Directory.CreateDirectory(dir.File("etc")).FullName;
+        var cwd = Directory.CreateDirectory(dir.File("cwd")).FullName;
+        foreach (var (where, says) in new[] { (configDir, "config"), (cwd, "attacker") })
+        {
+            var tool = Path.Combine(where, "tool");
+            File.WriteAllText(tool, $"#!/bin/sh\necho {says} >> {dir.File("ran")}\n");
+            File.SetUnixFileMode(tool, (UnixFileMode)0x1ED);
+        }
+        var config = Path.Combine(configDir, "t.yaml");
+        File.WriteAllText(config, $"taskmasterd: {{socket: {dir.File("s.sock")}, syslog: false, logdir: {dir.File("log")}}}\n" +
+            "programs:\n  tool: {cmd: ./tool, autorestart: never, starttime: 0}\n");
+
+        var psi = Binaries.StartInfo(Binaries.Daemon, ["--check", config]);
+        psi.WorkingDirectory = cwd;
+        using (var check = System.Diagnostics.Process.Start(psi)!)
+        {
+            var output = await check.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await check.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Contains($"  tool: {Path.Combine(configDir, "tool")}", output);
+        }
+
+        psi = Binaries.StartInfo(Binaries.Daemon, [config, "-n"]);
+        psi.WorkingDirectory = cwd;
+        psi.Environment[Control.RealDaemon.MarkerVariable] = dir.Path;
+        using var daemon = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await Eventually.HoldsAsync(() => File.Exists(dir.File("ran")), "the tool ran");
+            Assert.Equal("config\n", File.ReadAllText(dir.File("ran")));
+        }
+        finally
+        {
+            daemon.Kill();
+            await daemon.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task The_daemon_and_its_programs_get_umask_022_even_when_started_under_000()
+    {
+        using var dir = new TempDir();
+        var config = dir.Write("t.yaml", $"taskmasterd: {{socket: {dir.File("s.sock")}, syslog: false, logdir: {dir.File("log")}, pidfile: {dir.File("d.pid")}}}\n" +
+            $"programs:\n  mask: {{cmd: \"/bin/sh -c 'umask > {dir.File("child.umask")}'\", autorestart: never, starttime: 0, stdout: {dir.File("out/mask.log")}}}\n");
+        var daemonPath = Binaries.Daemon;
+        var psi = Binaries.StartInfo(("/bin/sh", []), ["-c", "umask 000; exec \"$0\" \"$@\"", daemonPath.File, .. daemonPath.Prefix, config, "-n"]);
+        psi.Environment[Control.RealDaemon.MarkerVariable] = dir.Path;
+        using var daemon = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await Eventually.HoldsAsync(() => File.Exists(dir.File("child.umask")) && File.Exists(dir.File("d.pid")), "the program ran and the pid file is there");
+            Assert.Equal("0022", File.ReadAllText(dir.File("child.umask")).Trim());
+            Assert.Equal((UnixFileMode)Convert.ToInt32("644", 8), File.GetUnixFileMode(dir.File("d.pid")));
+            Assert.Equal((UnixFileMode)Convert.ToInt32("644", 8), File.GetUnixFileMode(dir.File("out/mask.log")));
+            Assert.Equal((UnixFileMode)Convert.ToInt32("755", 8), File.GetUnixFileMode(dir.File("out")));
+        }
+        finally
+        {
+            daemon.Kill();
+            await daemon.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
     }
 }

@@ -10,7 +10,7 @@ internal static class ConfigKeys
     public static readonly string[] TopLevel = [Daemon, Programs];
 
     public static readonly string[] DaemonKeys =
-        ["socket", "socket_mode", "socket_group", "logfile", "logdir", "loglevel", "pidfile", "syslog"];
+        ["socket", "socket_mode", "socket_group", "logfile", "logdir", "loglevel", "pidfile", "umask", "syslog"];
 
     public static readonly string[] SyslogKeys = ["socket", "facility"];
 

@@ -52,6 +52,10 @@ internal static class DaemonSettingsValidator
                     if (PathReader.Path(value, path, d, baseDirectory, out var pidFile))
                         settings = settings with { PidFile = pidFile };
                     break;
+                case "umask":
+                    if (ValueReader.Octal(value, path, d, Convert.ToInt32("777", 8), "octal digits from 0 to 0777, e.g. 022 or \"0077\"", out var umask))
+                        settings = settings with { Umask = umask };
+                    break;
                 case "loglevel":
                     if (value is YScalar { IsNull: false } s && string.Equals(s.Value.Trim(), "warning", StringComparison.OrdinalIgnoreCase))
                         settings = settings with { LogLevel = "warn" };

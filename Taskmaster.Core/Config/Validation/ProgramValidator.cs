@@ -38,7 +38,7 @@ internal static partial class ProgramValidator
         var spec = new ProgramSpec
         {
             Name = name, Command = "", Argv = [], Stdout = OutputSpec.Discard, Stderr = OutputSpec.Discard,
-            SourceFile = d.File, SourceLine = nameKey.Line,
+            SourceFile = d.File, SourceLine = nameKey.Line, BaseDirectory = baseDirectory,
         };
         var hasCmd = false;
         foreach (var (key, value) in map.Entries)
