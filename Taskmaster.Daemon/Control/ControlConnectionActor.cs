@@ -29,6 +29,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private sealed record WriteFailed(Exception Error);
     private sealed record WriteTimedOut { public static readonly WriteTimedOut Instance = new(); }
     private sealed record FollowTick { public static readonly FollowTick Instance = new(); }
+    private sealed record IdleTick { public static readonly IdleTick Instance = new(); }
 
     private sealed record Outgoing(byte[] Bytes, Action? AfterWrite);
 
@@ -52,6 +53,10 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private List<InstanceTransition>? _earlyTransitions;
     private readonly List<LogFollower> _followers = [];
 
+    // Waiting for a request: since when, and since when an unfinished request line has been pending.
+    private DateTime? _waitingSince;
+    private DateTime? _partialSince;
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ControlConnectionActor(Socket socket, PeerCredentials peer, ControlSettings settings)
@@ -64,7 +69,12 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
         Receive<LineReceived>(m => OnLine(m.Line));
         Receive<ReadFailed>(m => OnReadFailed(m.Error));
-        Receive<PeerClosed>(_ => Context.Stop(Self));
+        Receive<PeerClosed>(_ =>
+        {
+            // Closing after a last error line: let it be written first (WriteNext stops when the outbox is empty).
+            if (_closeWhenFlushed && _writing) return;
+            Context.Stop(Self);
+        });
         Receive<Answered>(m => OnAnswered(m.Request, m.Reply));
         Receive<AskFailed>(m => OnAskFailed(m.Request, m.Error));
         Receive<WriteDone>(_ => OnWriteDone());
@@ -79,12 +89,16 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
         });
         Receive<FollowTick>(_ => PollFollowers());
+        Receive<IdleTick>(_ => CheckIdle());
         Receive<InstanceTransition>(OnTransition);
     }
 
     protected override void PreStart()
     {
         _log.Debug("Control client connected: pid {Pid} uid {Uid}", _peer.Pid, _peer.Uid);
+        var shortest = _settings.IdleTimeout < _settings.RequestTimeout ? _settings.IdleTimeout : _settings.RequestTimeout;
+        var tick = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        Timers.StartPeriodicTimer("idle", IdleTick.Instance, tick);
         ReadNext();
     }
 
@@ -101,6 +115,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         }
         _stream.Dispose();
         _socket.Dispose();
+        _reader.Dispose(); // its buffer is freed now, or when the pending read ends
     }
 
     // ---- Reading ----
@@ -108,6 +123,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private void ReadNext()
     {
         if (_closeWhenFlushed) return;
+        if (!_streaming) _waitingSince ??= DateTime.UtcNow;
         _reader.ReadLineAsync().AsTask().PipeTo(Self,
             success: line => line is null ? PeerClosed.Instance : new LineReceived(line),
             failure: e => e is IOException { InnerException: SocketException } or ObjectDisposedException
@@ -128,8 +144,55 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
+    /// <summary>
+    /// Between requests a client has <see cref="ControlSettings.IdleTimeout"/> to send one, and each request line
+    /// must be complete <see cref="ControlSettings.RequestTimeout"/> after its first byte arrived. A request being
+    /// served and a stream (subscribe, tail -f) are never timed out here.
+    /// </summary>
+    private void CheckIdle()
+    {
+        if (_streaming || _closeWhenFlushed)
+        {
+            Timers.Cancel("idle");
+            return;
+        }
+        if (_waitingSince is not { } since) return;
+        var now = DateTime.UtcNow;
+        if (_reader.PendingBytes > 0)
+        {
+            _partialSince ??= now;
+            if (now - _partialSince.Value < _settings.RequestTimeout) return;
+            _log.Info("Dropping control client pid {Pid} uid {Uid}: request not finished within {Seconds} s",
+                _peer.Pid, _peer.Uid, _settings.RequestTimeout.TotalSeconds);
+            Close(Response.Failure(ErrorCodes.Timeout, $"request not finished within {_settings.RequestTimeout.TotalSeconds} s; closing"));
+            return;
+        }
+        _partialSince = null;
+        if (now - since < _settings.IdleTimeout) return;
+        _log.Debug("Closing idle control client pid {Pid} uid {Uid}", _peer.Pid, _peer.Uid);
+        Close(Response.Failure(ErrorCodes.Timeout, $"no request for {_settings.IdleTimeout.TotalSeconds} s; closing"));
+    }
+
+    /// <summary>Send a last error and hang up once it is written (or the write times out).</summary>
+    private void Close(Response last)
+    {
+        Timers.Cancel("idle");
+        Send(last);
+        _closeWhenFlushed = true;
+        // Shut the read side: the pending read ends and nothing more is buffered.
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     private void OnLine(byte[] line)
     {
+        _waitingSince = null;
+        _partialSince = null;
         if (_streaming)
         {
             // A streaming connection only carries events; keep reading to notice the hang-up.
