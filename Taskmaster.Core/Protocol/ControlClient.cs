@@ -125,7 +125,20 @@ public sealed class ControlClient : IDisposable
         }
         var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false)
                    ?? throw new ProtocolException($"the daemon closed the connection on {SocketPath} without answering");
-        return Parse(line);
+        var first = Parse(line);
+        if (first.More != true) return first;
+        // A paged list of instances: join the pages into one response.
+        var instances = new List<InstanceInfo>(first.Instances ?? []);
+        var page = first;
+        while (page.More == true)
+        {
+            var next = await ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                       ?? throw new ProtocolException($"the daemon closed the connection on {SocketPath} in the middle of a reply");
+            page = Parse(next);
+            if (!page.Ok) return page;
+            instances.AddRange(page.Instances ?? []);
+        }
+        return first with { Instances = instances, More = null };
     }
 
     private static Response Parse(byte[] line)

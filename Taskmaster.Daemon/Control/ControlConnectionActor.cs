@@ -31,7 +31,11 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private sealed record FollowTick { public static readonly FollowTick Instance = new(); }
     private sealed record IdleTick { public static readonly IdleTick Instance = new(); }
 
-    private sealed record Outgoing(byte[] Bytes, Action? AfterWrite);
+    /// <param name="Rest">The following lines of a paged reply, serialised only when their turn comes.</param>
+    private sealed record Outgoing(byte[] Bytes, Action? AfterWrite, IEnumerator<byte[]>? Rest = null);
+
+    /// <summary>Instances per line of a paged reply (a few hundred KiB).</summary>
+    public const int InstancesPerPage = 1000;
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -39,7 +43,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private readonly PeerCredentials _peer;
     private readonly ControlSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Queue<Outgoing> _outbox = new();
+    private readonly LinkedList<Outgoing> _outbox = new();
     private long _pendingBytes;
     private bool _writing;
     private bool _closeWhenFlushed;
@@ -271,7 +275,14 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     private void OnAnswered(Request request, object reply)
     {
-        if (reply is not StatusReply status || request.Command is Commands.Status)
+        if (reply is StatusReply all && request.Command is Commands.Status)
+        {
+            DropEarlyTransitions();
+            SendInstances(all.Instances);
+            ReadNext();
+            return;
+        }
+        if (reply is not StatusReply status)
         {
             DropEarlyTransitions(); // a subscribe that failed
             var response = RequestMapping.ToResponse(reply);
@@ -359,7 +370,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     private void Subscribe(Request request, StatusReply status)
     {
-        Send(new Response { Ok = true, Instances = [.. status.Instances.Select(InstanceInfo.From)] });
+        SendInstances(status.Instances);
         _streaming = true;
         _streamTransitions = true;
         _streamNames = RequestMapping.Targets(request).IsEmpty ? null : [.. status.Instances.Select(i => i.Name)];
@@ -429,9 +440,32 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private void Send(Response response, Action? afterWrite = null) =>
         Enqueue(ProtocolJson.ToLine(ProtocolJson.Serialize(response)), afterWrite);
 
+    /// <summary>A list of instances, in pages of <see cref="InstancesPerPage"/> written one after the other (nothing
+    /// else goes in between), so that neither a line nor the pending output grows with the number of instances.</summary>
+    private void SendInstances(IReadOnlyList<InstanceStatus> instances)
+    {
+        var pages = Pages(instances).GetEnumerator();
+        pages.MoveNext(); // at least one page, possibly empty
+        Enqueue(pages.Current, null, pages);
+    }
+
+    private static IEnumerable<byte[]> Pages(IReadOnlyList<InstanceStatus> instances)
+    {
+        var start = 0;
+        do
+        {
+            var count = Math.Min(InstancesPerPage, instances.Count - start);
+            var page = new InstanceInfo[count];
+            for (var i = 0; i < count; i++) page[i] = InstanceInfo.From(instances[start + i]);
+            start += count;
+            var more = start < instances.Count;
+            yield return ProtocolJson.ToLine(ProtocolJson.Serialize(new Response { Ok = true, Instances = page, More = more ? true : null }));
+        } while (start < instances.Count);
+    }
+
     private void Send(StreamEvent e) => Enqueue(ProtocolJson.ToLine(ProtocolJson.Serialize(e)), null);
 
-    private void Enqueue(byte[] bytes, Action? afterWrite)
+    private void Enqueue(byte[] bytes, Action? afterWrite, IEnumerator<byte[]>? rest = null)
     {
         _pendingBytes += bytes.Length;
         if (_pendingBytes > _settings.MaxPendingBytes)
@@ -441,13 +475,13 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        _outbox.Enqueue(new Outgoing(bytes, afterWrite));
+        _outbox.AddLast(new Outgoing(bytes, afterWrite, rest));
         if (!_writing) WriteNext();
     }
 
     private void WriteNext()
     {
-        if (!_outbox.TryPeek(out var next))
+        if (_outbox.First?.Value is not { } next)
         {
             _writing = false;
             if (_closeWhenFlushed) Context.Stop(Self);
@@ -463,9 +497,19 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private void OnWriteDone()
     {
         Timers.Cancel("write");
-        var done = _outbox.Dequeue();
+        var done = _outbox.First!.Value;
+        _outbox.RemoveFirst();
         _pendingBytes -= done.Bytes.Length;
         done.AfterWrite?.Invoke();
+        if (done.Rest is { } rest)
+        {
+            if (rest.MoveNext())
+            {
+                _pendingBytes += rest.Current.Length;
+                _outbox.AddFirst(new Outgoing(rest.Current, null, rest));
+            }
+            else rest.Dispose();
+        }
         WriteNext();
     }
 }
