@@ -5,10 +5,29 @@ using System.Text.Json;
 namespace Taskmaster.Core.Protocol;
 
 /// <summary>The daemon cannot be reached on its socket; the message names the socket path.</summary>
-public sealed class DaemonUnreachableException(string socketPath, string reason, Exception? inner = null)
-    : Exception($"cannot reach taskmasterd at {socketPath}: {reason} (is the daemon running?)", inner)
+public class DaemonUnreachableException : Exception
 {
-    public string SocketPath { get; } = socketPath;
+    public DaemonUnreachableException(string socketPath, string reason, Exception? inner = null)
+        : this(socketPath, $"cannot reach taskmasterd at {socketPath}: {reason} (is the daemon running?)", inner, true)
+    {
+    }
+
+    protected DaemonUnreachableException(string socketPath, string message, Exception? inner, bool _)
+        : base(message, inner) => SocketPath = socketPath;
+
+    public string SocketPath { get; }
+}
+
+/// <summary>
+/// The process listening on the socket is neither root nor the controller's own user (SO_PEERCRED): it could be
+/// anyone's fake daemon, so nothing was sent to it.
+/// </summary>
+public sealed class UntrustedDaemonException(string socketPath, uint serverUid, int serverPid, uint ownUid)
+    : DaemonUnreachableException(socketPath,
+        $"refusing to talk to {socketPath}: the process listening on it (pid {serverPid}) runs as uid {serverUid}, " +
+        $"not root or uid {ownUid} (you); someone else may have put a socket there", null, true)
+{
+    public uint ServerUid { get; } = serverUid;
 }
 
 /// <summary>The daemon answered something that is not a protocol line, or hung up mid-conversation.</summary>
@@ -35,13 +54,19 @@ public sealed class ControlClient : IDisposable
         SocketPath = socketPath;
     }
 
+    /// <summary>
+    /// Connect and check, before anything is sent, that the server is root or our own user (SO_PEERCRED gives the
+    /// credentials of the process that called listen).
+    /// </summary>
     /// <exception cref="DaemonUnreachableException">No socket, nobody listening, or no permission.</exception>
+    /// <exception cref="UntrustedDaemonException">The server runs as another user.</exception>
     public static async Task<ControlClient> ConnectAsync(string socketPath, CancellationToken cancellationToken = default)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+            CheckServer(socket, socketPath);
             return new ControlClient(socket, socketPath);
         }
         catch (SocketException e)
@@ -54,6 +79,27 @@ public sealed class ControlClient : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    private static void CheckServer(Socket socket, string socketPath)
+    {
+        const int solSocket = 1, soPeerCred = 17;
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        Span<byte> ucred = stackalloc byte[12];
+        var own = (uint)Tmds.Linux.LibC.geteuid();
+        int length;
+        try
+        {
+            length = socket.GetRawSocketOption(solSocket, soPeerCred, ucred);
+        }
+        catch (SocketException e)
+        {
+            throw new DaemonUnreachableException(socketPath, $"cannot tell who listens on it: {e.Message}", e);
+        }
+        if (length != 12) throw new DaemonUnreachableException(socketPath, "cannot tell who listens on it");
+        var pid = BitConverter.ToInt32(ucred[..4]);
+        var uid = BitConverter.ToUInt32(ucred[4..8]);
+        if (uid != 0 && uid != own) throw new UntrustedDaemonException(socketPath, uid, pid, own);
     }
 
     private static string Describe(SocketException e, string socketPath) => e.SocketErrorCode switch
@@ -79,7 +125,20 @@ public sealed class ControlClient : IDisposable
         }
         var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false)
                    ?? throw new ProtocolException($"the daemon closed the connection on {SocketPath} without answering");
-        return Parse(line);
+        var first = Parse(line);
+        if (first.More != true) return first;
+        // A paged list of instances: join the pages into one response.
+        var instances = new List<InstanceInfo>(first.Instances ?? []);
+        var page = first;
+        while (page.More == true)
+        {
+            var next = await ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                       ?? throw new ProtocolException($"the daemon closed the connection on {SocketPath} in the middle of a reply");
+            page = Parse(next);
+            if (!page.Ok) return page;
+            instances.AddRange(page.Instances ?? []);
+        }
+        return first with { Instances = instances, More = null };
     }
 
     private static Response Parse(byte[] line)
@@ -135,5 +194,6 @@ public sealed class ControlClient : IDisposable
     {
         _stream.Dispose();
         _socket.Dispose();
+        _reader.Dispose();
     }
 }

@@ -4,8 +4,13 @@ using System.Text.Json.Serialization;
 
 namespace Taskmaster.Core.Protocol;
 
-/// <summary>Source-generated (reflection-free, NativeAOT-safe) JSON for every protocol record.</summary>
+/// <summary>
+/// Source-generated (reflection-free, NativeAOT-safe) JSON for every protocol record. A line that names a member
+/// twice (<c>{"command":"status","command":"shutdown"}</c>) is not a request: it is rejected rather than letting
+/// the last one win.
+/// </summary>
 [JsonSourceGenerationOptions(
+    AllowDuplicateProperties = false,
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = false)]
@@ -23,6 +28,7 @@ public static class ProtocolJson
 
     private static readonly ProtocolJsonContext Indented = new(new JsonSerializerOptions
     {
+        AllowDuplicateProperties = false,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,

@@ -32,6 +32,10 @@ public sealed record Response
     /// <summary><c>tail</c>: the file that was read.</summary>
     public string? Path { get; init; }
 
+    /// <summary>A list of instances too long for one line comes in pages: every page but the last says
+    /// <c>"more": true</c>, and the next line carries the following instances (<see cref="ControlClient"/> joins them).</summary>
+    public bool? More { get; init; }
+
     /// <summary><c>version</c>: the daemon's version.</summary>
     public string? DaemonVersion { get; init; }
 

@@ -52,8 +52,10 @@ public static class ErrorCodes
     public const string UnknownCommand = "unknown_command";
     /// <summary>A target names no instance or program; <see cref="ErrorInfo.Names"/> lists them.</summary>
     public const string NoSuchProcess = "no_such_process";
-    /// <summary>The peer's uid is not allowed on this socket.</summary>
+    /// <summary>The peer's uid is not allowed on this socket (the message is just "forbidden").</summary>
     public const string Forbidden = "forbidden";
+    /// <summary>The peer's uid (or all users together) already holds as many connections as the daemon allows.</summary>
+    public const string TooManyConnections = "too_many_connections";
     /// <summary>The daemon did not answer in time.</summary>
     public const string Timeout = "timeout";
     /// <summary>The new config is invalid (reload); nothing changed.</summary>

@@ -25,8 +25,13 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
         }
     }
 
-    private async Task<Response?> Send(ParseResult parse, Request request, CancellationToken ct) =>
-        SocketFor(parse) is { } socket ? await ctx.RequestAsync(socket, request, ct) : null;
+    private async Task<Response?> Send(ParseResult parse, Request request, CancellationToken ct)
+    {
+        if (SocketFor(parse) is not { } socket) return null;
+        var response = await ctx.RequestAsync(socket, request, ct);
+        if (response is null) _failure = ctx.LastFailure;
+        return response;
+    }
 
     public async Task<int> Status(ParseResult parse, string[] names, bool json, CancellationToken ct)
     {
@@ -120,7 +125,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
         catch (DaemonUnreachableException e)
         {
             ctx.Err.WriteLine($"taskmasterctl: {e.Message}");
-            return ExitCodes.Failed;
+            return e is UntrustedDaemonException ? ExitCodes.UntrustedDaemon : ExitCodes.Failed;
         }
         using (client)
         {
@@ -162,10 +167,10 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
             return ExitCodes.Usage;
         }
         // Fail like every other command when there is no daemon; once running, the dashboard reconnects by itself.
-        if (!Ctl.Dashboard.DashboardApp.Reachable(socket, out var problem))
+        if (!Ctl.Dashboard.DashboardApp.Reachable(socket, out var problem, out var untrusted))
         {
             ctx.Err.WriteLine($"taskmasterctl: {problem}");
-            return ExitCodes.Failed;
+            return untrusted ? ExitCodes.UntrustedDaemon : ExitCodes.Failed;
         }
         return Ctl.Dashboard.DashboardApp.Run(socket);
     }

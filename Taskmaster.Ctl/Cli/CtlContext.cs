@@ -21,9 +21,14 @@ public sealed class CtlContext(TextWriter output, TextWriter error)
     public string SocketPath(string? socketOption, string? configOption) =>
         SocketPathResolver.Resolve(socketOption ?? SocketOption, configOption ?? ConfigOption);
 
-    /// <summary>Send one request; unreachable daemon and protocol failures are reported here (exit 1).</summary>
+    /// <summary>The exit status for the last <see cref="RequestAsync"/> that returned null.</summary>
+    public int LastFailure { get; private set; } = ExitCodes.Failed;
+
+    /// <summary>Send one request; unreachable daemon and protocol failures are reported here (exit 1; 4 for a
+    /// server that is not root or our own user).</summary>
     public async Task<Response?> RequestAsync(string socketPath, Request request, CancellationToken cancellationToken)
     {
+        LastFailure = ExitCodes.Failed;
         try
         {
             return await ControlClient.RequestAsync(socketPath, request, cancellationToken);
@@ -31,6 +36,7 @@ public sealed class CtlContext(TextWriter output, TextWriter error)
         catch (DaemonUnreachableException e)
         {
             Err.WriteLine($"taskmasterctl: {e.Message}");
+            if (e is UntrustedDaemonException) LastFailure = ExitCodes.UntrustedDaemon;
         }
         catch (ProtocolException e)
         {
@@ -45,6 +51,12 @@ public sealed class CtlContext(TextWriter output, TextWriter error)
         if (error is { Code: ErrorCodes.NoSuchProcess, Names.Count: > 0 })
         {
             foreach (var name in error.Names!) Err.WriteLine($"ERROR (no such process: {name})");
+            return ExitCodes.Failed;
+        }
+        if (error.Code == ErrorCodes.Forbidden)
+        {
+            // The daemon says only "forbidden"; who we are is ours to tell.
+            Err.WriteLine($"ERROR (permission denied: the daemon does not serve uid {(uint)Tmds.Linux.LibC.geteuid()})");
             return ExitCodes.Failed;
         }
         Err.WriteLine($"ERROR ({error.Message})");

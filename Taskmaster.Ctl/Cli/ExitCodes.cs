@@ -9,5 +9,7 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary><c>status</c>: a listed instance is not RUNNING.</summary>
     public const int NotRunning = 3;
+    /// <summary>The process listening on the socket is neither root nor our own user: nothing was sent to it.</summary>
+    public const int UntrustedDaemon = 4;
     public const int Interrupted = 130;
 }

@@ -86,8 +86,9 @@ internal sealed class DashboardApp
     }
 
     /// <summary>Whether the daemon answers on <paramref name="socketPath"/>; else why not.</summary>
-    public static bool Reachable(string socketPath, out string problem)
+    public static bool Reachable(string socketPath, out string problem, out bool untrusted)
     {
+        untrusted = false;
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -98,6 +99,7 @@ internal sealed class DashboardApp
         catch (DaemonUnreachableException e)
         {
             problem = e.Message;
+            untrusted = e is UntrustedDaemonException;
             return false;
         }
         catch (OperationCanceledException)

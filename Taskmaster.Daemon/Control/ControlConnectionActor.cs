@@ -29,8 +29,13 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private sealed record WriteFailed(Exception Error);
     private sealed record WriteTimedOut { public static readonly WriteTimedOut Instance = new(); }
     private sealed record FollowTick { public static readonly FollowTick Instance = new(); }
+    private sealed record IdleTick { public static readonly IdleTick Instance = new(); }
 
-    private sealed record Outgoing(byte[] Bytes, Action? AfterWrite);
+    /// <param name="Rest">The following lines of a paged reply, serialised only when their turn comes.</param>
+    private sealed record Outgoing(byte[] Bytes, Action? AfterWrite, IEnumerator<byte[]>? Rest = null);
+
+    /// <summary>Instances per line of a paged reply (a few hundred KiB).</summary>
+    public const int InstancesPerPage = 1000;
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -38,7 +43,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private readonly PeerCredentials _peer;
     private readonly ControlSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Queue<Outgoing> _outbox = new();
+    private readonly LinkedList<Outgoing> _outbox = new();
     private long _pendingBytes;
     private bool _writing;
     private bool _closeWhenFlushed;
@@ -52,6 +57,10 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private List<InstanceTransition>? _earlyTransitions;
     private readonly List<LogFollower> _followers = [];
 
+    // Waiting for a request: since when, and since when an unfinished request line has been pending.
+    private DateTime? _waitingSince;
+    private DateTime? _partialSince;
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ControlConnectionActor(Socket socket, PeerCredentials peer, ControlSettings settings)
@@ -64,7 +73,12 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
         Receive<LineReceived>(m => OnLine(m.Line));
         Receive<ReadFailed>(m => OnReadFailed(m.Error));
-        Receive<PeerClosed>(_ => Context.Stop(Self));
+        Receive<PeerClosed>(_ =>
+        {
+            // Closing after a last error line: let it be written first (WriteNext stops when the outbox is empty).
+            if (_closeWhenFlushed && _writing) return;
+            Context.Stop(Self);
+        });
         Receive<Answered>(m => OnAnswered(m.Request, m.Reply));
         Receive<AskFailed>(m => OnAskFailed(m.Request, m.Error));
         Receive<WriteDone>(_ => OnWriteDone());
@@ -79,12 +93,16 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
         });
         Receive<FollowTick>(_ => PollFollowers());
+        Receive<IdleTick>(_ => CheckIdle());
         Receive<InstanceTransition>(OnTransition);
     }
 
     protected override void PreStart()
     {
         _log.Debug("Control client connected: pid {Pid} uid {Uid}", _peer.Pid, _peer.Uid);
+        var shortest = _settings.IdleTimeout < _settings.RequestTimeout ? _settings.IdleTimeout : _settings.RequestTimeout;
+        var tick = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        Timers.StartPeriodicTimer("idle", IdleTick.Instance, tick);
         ReadNext();
     }
 
@@ -101,6 +119,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         }
         _stream.Dispose();
         _socket.Dispose();
+        _reader.Dispose(); // its buffer is freed now, or when the pending read ends
     }
 
     // ---- Reading ----
@@ -108,6 +127,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private void ReadNext()
     {
         if (_closeWhenFlushed) return;
+        if (!_streaming) _waitingSince ??= DateTime.UtcNow;
         _reader.ReadLineAsync().AsTask().PipeTo(Self,
             success: line => line is null ? PeerClosed.Instance : new LineReceived(line),
             failure: e => e is IOException { InnerException: SocketException } or ObjectDisposedException
@@ -128,8 +148,55 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
+    /// <summary>
+    /// Between requests a client has <see cref="ControlSettings.IdleTimeout"/> to send one, and each request line
+    /// must be complete <see cref="ControlSettings.RequestTimeout"/> after its first byte arrived. A request being
+    /// served and a stream (subscribe, tail -f) are never timed out here.
+    /// </summary>
+    private void CheckIdle()
+    {
+        if (_streaming || _closeWhenFlushed)
+        {
+            Timers.Cancel("idle");
+            return;
+        }
+        if (_waitingSince is not { } since) return;
+        var now = DateTime.UtcNow;
+        if (_reader.PendingBytes > 0)
+        {
+            _partialSince ??= now;
+            if (now - _partialSince.Value < _settings.RequestTimeout) return;
+            _log.Info("Dropping control client pid {Pid} uid {Uid}: request not finished within {Seconds} s",
+                _peer.Pid, _peer.Uid, _settings.RequestTimeout.TotalSeconds);
+            Close(Response.Failure(ErrorCodes.Timeout, $"request not finished within {_settings.RequestTimeout.TotalSeconds} s; closing"));
+            return;
+        }
+        _partialSince = null;
+        if (now - since < _settings.IdleTimeout) return;
+        _log.Debug("Closing idle control client pid {Pid} uid {Uid}", _peer.Pid, _peer.Uid);
+        Close(Response.Failure(ErrorCodes.Timeout, $"no request for {_settings.IdleTimeout.TotalSeconds} s; closing"));
+    }
+
+    /// <summary>Send a last error and hang up once it is written (or the write times out).</summary>
+    private void Close(Response last)
+    {
+        Timers.Cancel("idle");
+        Send(last);
+        _closeWhenFlushed = true;
+        // Shut the read side: the pending read ends and nothing more is buffered.
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     private void OnLine(byte[] line)
     {
+        _waitingSince = null;
+        _partialSince = null;
         if (_streaming)
         {
             // A streaming connection only carries events; keep reading to notice the hang-up.
@@ -208,7 +275,14 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     private void OnAnswered(Request request, object reply)
     {
-        if (reply is not StatusReply status || request.Command is Commands.Status)
+        if (reply is StatusReply all && request.Command is Commands.Status)
+        {
+            DropEarlyTransitions();
+            SendInstances(all.Instances);
+            ReadNext();
+            return;
+        }
+        if (reply is not StatusReply status)
         {
             DropEarlyTransitions(); // a subscribe that failed
             var response = RequestMapping.ToResponse(reply);
@@ -296,7 +370,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
 
     private void Subscribe(Request request, StatusReply status)
     {
-        Send(new Response { Ok = true, Instances = [.. status.Instances.Select(InstanceInfo.From)] });
+        SendInstances(status.Instances);
         _streaming = true;
         _streamTransitions = true;
         _streamNames = RequestMapping.Targets(request).IsEmpty ? null : [.. status.Instances.Select(i => i.Name)];
@@ -366,9 +440,32 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private void Send(Response response, Action? afterWrite = null) =>
         Enqueue(ProtocolJson.ToLine(ProtocolJson.Serialize(response)), afterWrite);
 
+    /// <summary>A list of instances, in pages of <see cref="InstancesPerPage"/> written one after the other (nothing
+    /// else goes in between), so that neither a line nor the pending output grows with the number of instances.</summary>
+    private void SendInstances(IReadOnlyList<InstanceStatus> instances)
+    {
+        var pages = Pages(instances).GetEnumerator();
+        pages.MoveNext(); // at least one page, possibly empty
+        Enqueue(pages.Current, null, pages);
+    }
+
+    private static IEnumerable<byte[]> Pages(IReadOnlyList<InstanceStatus> instances)
+    {
+        var start = 0;
+        do
+        {
+            var count = Math.Min(InstancesPerPage, instances.Count - start);
+            var page = new InstanceInfo[count];
+            for (var i = 0; i < count; i++) page[i] = InstanceInfo.From(instances[start + i]);
+            start += count;
+            var more = start < instances.Count;
+            yield return ProtocolJson.ToLine(ProtocolJson.Serialize(new Response { Ok = true, Instances = page, More = more ? true : null }));
+        } while (start < instances.Count);
+    }
+
     private void Send(StreamEvent e) => Enqueue(ProtocolJson.ToLine(ProtocolJson.Serialize(e)), null);
 
-    private void Enqueue(byte[] bytes, Action? afterWrite)
+    private void Enqueue(byte[] bytes, Action? afterWrite, IEnumerator<byte[]>? rest = null)
     {
         _pendingBytes += bytes.Length;
         if (_pendingBytes > _settings.MaxPendingBytes)
@@ -378,13 +475,13 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        _outbox.Enqueue(new Outgoing(bytes, afterWrite));
+        _outbox.AddLast(new Outgoing(bytes, afterWrite, rest));
         if (!_writing) WriteNext();
     }
 
     private void WriteNext()
     {
-        if (!_outbox.TryPeek(out var next))
+        if (_outbox.First?.Value is not { } next)
         {
             _writing = false;
             if (_closeWhenFlushed) Context.Stop(Self);
@@ -400,9 +497,19 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
     private void OnWriteDone()
     {
         Timers.Cancel("write");
-        var done = _outbox.Dequeue();
+        var done = _outbox.First!.Value;
+        _outbox.RemoveFirst();
         _pendingBytes -= done.Bytes.Length;
         done.AfterWrite?.Invoke();
+        if (done.Rest is { } rest)
+        {
+            if (rest.MoveNext())
+            {
+                _pendingBytes += rest.Current.Length;
+                _outbox.AddFirst(new Outgoing(rest.Current, null, rest));
+            }
+            else rest.Dispose();
+        }
         WriteNext();
     }
 }

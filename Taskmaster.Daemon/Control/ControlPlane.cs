@@ -33,7 +33,16 @@ public static class ControlPlane
         uint? gid = null;
         if (settings.SocketGroup is { } group)
             gid = UnixAccounts.GroupId(group) ?? throw new ControlSocketException($"socket_group: no such group '{group}'");
-        return new BoundControlSocket(path, ControlSocket.Bind(path, settings.SocketMode, gid), gid, settings.PidFile);
+        return new BoundControlSocket(path, ControlSocket.Bind(path, settings.SocketMode, gid, IsDefaultDirectory(path)), gid, settings.PidFile);
+    }
+
+    /// <summary>The socket sits in the daemon's default directory (<c>/tmp/taskmaster-$UID</c>,
+    /// <c>$XDG_RUNTIME_DIR/taskmaster</c>, <c>/run/taskmaster</c>), which must be the daemon's own.</summary>
+    public static bool IsDefaultDirectory(string socketPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(socketPath));
+        var defaultDir = Path.GetDirectoryName(Path.GetFullPath(DefaultPaths.Socket()));
+        return dir is not null && string.Equals(dir.TrimEnd('/'), defaultDir?.TrimEnd('/'), StringComparison.Ordinal);
     }
 }
 

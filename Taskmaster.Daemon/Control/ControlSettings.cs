@@ -20,6 +20,28 @@ public sealed record ControlSettings(IActorRef Supervisor, PeerPolicy Policy, Ac
     /// <summary>A client that takes longer than this to accept one write is dropped.</summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Connections one uid may hold at once; more are refused with <c>too_many_connections</c>.</summary>
+    public int MaxConnectionsPerUid { get; init; } = DefaultMaxConnectionsPerUid;
+
+    /// <summary>Connections of all users other than root and the daemon's own user together (those two only have
+    /// their per-uid limit, so that nobody else can lock them out).</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>A connection that sends no request for this long (between requests, not while one is served or
+    /// while it streams events or a followed log) is closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A request line must be complete this long after its first byte arrived, or the connection is closed.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Refused connections logged one by one per <see cref="RefusalLogInterval"/>; the rest are counted in one line.</summary>
+    public int RefusalsLoggedPerInterval { get; init; } = 5;
+
+    public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public const int DefaultMaxConnectionsPerUid = 64;
+    public const int DefaultMaxConnections = 256;
+
     /// <summary>How often followed log files are checked for new data.</summary>
     public TimeSpan FollowInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 

@@ -7,14 +7,8 @@ internal static unsafe partial class UnixAccounts
 {
     private const int BufferSize = 64 * 1024;
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int getpwuid_r(uint uid, byte* pwd, byte* buf, nuint buflen, nint* result);
-
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int getgrnam_r(string name, byte* grp, byte* buf, nuint buflen, nint* result);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int getgrouplist(string user, uint group, uint* groups, int* ngroups);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chown(string path, uint owner, uint group);
@@ -35,32 +29,6 @@ internal static unsafe partial class UnixAccounts
             if (getgrnam_r(nameOrNumber, grp, b, (nuint)buf.Length, &result) != 0 || result == 0) return null;
             return *(uint*)(grp + 16);
         }
-    }
-
-    /// <summary>True when the user with <paramref name="uid"/> has <paramref name="gid"/> as primary or supplementary group.</summary>
-    public static unsafe bool UserInGroup(uint uid, uint gid)
-    {
-        // struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; ... } on LP64.
-        var pwd = stackalloc byte[48];
-        var buf = new byte[BufferSize];
-        nint result;
-        string? name;
-        uint primary;
-        fixed (byte* b = buf)
-        {
-            if (getpwuid_r(uid, pwd, b, (nuint)buf.Length, &result) != 0 || result == 0) return false;
-            name = Marshal.PtrToStringUTF8(*(nint*)pwd);
-            primary = *(uint*)(pwd + 20);
-        }
-        if (primary == gid) return true;
-        if (name is null) return false;
-        var groups = new uint[256];
-        var count = groups.Length;
-        fixed (uint* g = groups)
-        {
-            if (getgrouplist(name, primary, g, &count) < 0) return false;
-        }
-        return groups.AsSpan(0, count).Contains(gid);
     }
 
     /// <summary>Give <paramref name="path"/> to group <paramref name="gid"/> (owner unchanged).</summary>

@@ -23,6 +23,23 @@ public class ProtocolJsonTests
         Assert.Equal("""{"v":1,"command":"signal","targets":["all"],"signal":10}""", ProtocolJson.Serialize(new Request { Command = Commands.Signal, Targets = ["all"], Signal = 10 }));
     }
 
+    [Theory]
+    [InlineData("""{"v":1,"command":"status","command":"shutdown"}""")]
+    [InlineData("""{"v":1,"v":2,"command":"status"}""")]
+    [InlineData("""{"v":1,"command":"stop","targets":["web"],"targets":["all"]}""")]
+    public void A_request_naming_a_member_twice_is_not_a_request(string line)
+    {
+        Assert.ThrowsAny<JsonException>(() => ProtocolJson.ParseRequest(Encoding.UTF8.GetBytes(line)));
+    }
+
+    [Fact]
+    public void A_request_naming_each_member_once_still_parses()
+    {
+        var request = ProtocolJson.ParseRequest("""{"v":1,"command":"stop","targets":["web"],"unknown":1}"""u8);
+        Assert.Equal(Commands.Stop, request.Command);
+        Assert.Equal(["web"], request.Targets);
+    }
+
     [Fact]
     public void Status_response_always_carries_pid_even_when_null()
     {
