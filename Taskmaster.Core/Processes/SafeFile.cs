@@ -52,7 +52,12 @@ public static class SafeFile
             if (fd < 0)
             {
                 var error = errno;
-                throw new IOException(error == 40 /* ELOOP */ ? $"refusing {path}: it is a symbolic link" : $"{path}: {Message(error)}");
+                throw new IOException(error switch
+                {
+                    40 /* ELOOP */ => $"refusing {path}: it is a symbolic link",
+                    6 /* ENXIO */ => $"refusing {path}: it is a FIFO no process reads (writing would block)",
+                    _ => $"{path}: {Message(error)}",
+                });
             }
             try
             {

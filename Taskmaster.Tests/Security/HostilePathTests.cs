@@ -55,6 +55,31 @@ public sealed class HostilePathTests
     }
 
     [Fact]
+    public async Task A_fifo_planted_in_a_sticky_directory_is_refused_without_blocking()
+    {
+        RequireRoot();
+        await using var daemon = new RealDaemon("""
+              web:
+                cmd: /bin/echo hi
+                startretries: 0
+                starttime: 0
+                stdout: {dir}/shared/web.log
+              other:
+                cmd: /bin/sleep 1000
+                starttime: 0
+            """);
+        var shared = Directory.CreateDirectory(daemon.Dir.File("shared")).FullName;
+        File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("1777", 8));
+        File.SetUnixFileMode(daemon.Dir.Path, (UnixFileMode)0x1ED);
+        var plant = await Nobody("/usr/bin/mkfifo", Path.Combine(shared, "web.log"));
+        Assert.True(plant.ExitCode == 0, plant.Output);
+
+        await daemon.StartAsync();
+        Assert.Contains("FIFO", await RefusalAsync(daemon, "web"));
+        await daemon.WaitForStateAsync("other", "RUNNING"); // the daemon did not hang on the FIFO
+    }
+
+    [Fact]
     public async Task A_hard_link_to_another_file_is_refused()
     {
         RequireRoot();
