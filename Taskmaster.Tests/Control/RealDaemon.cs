@@ -18,6 +18,9 @@ public sealed partial class RealDaemon : IAsyncDisposable
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 
+    /// <summary><c>kill(2)</c>, for tests that signal the daemon or its children: 0 when sent.</summary>
+    public static int Signal(int pid, int signal) => kill(pid, signal);
+
     public const string MarkerVariable = "TASKMASTER_TEST_DAEMON";
 
     private readonly StringBuilder _output = new();

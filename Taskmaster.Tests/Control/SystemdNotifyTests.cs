@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using Taskmaster.Tests.Support;
 
@@ -10,11 +9,8 @@ namespace Taskmaster.Tests.Control;
 /// (systemd itself does not run here): READY=1 with a STATUS once the socket answers, RELOADING=1 … READY=1 around
 /// a reload, STOPPING=1 on SIGTERM, WATCHDOG=1 pings when WATCHDOG_USEC asks, and no program inherits the variables.
 /// </summary>
-public sealed partial class SystemdNotifyTests
+public sealed class SystemdNotifyTests
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int sig);
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -47,7 +43,7 @@ public sealed partial class SystemdNotifyTests
         Assert.DoesNotContain("WATCHDOG_USEC", env);
 
         var readyBefore = Count(messages, "READY=1");
-        Assert.Equal(0, kill(daemon.Process!.Id, 1)); // SIGHUP
+        Assert.Equal(0, RealDaemon.Signal(daemon.Process!.Id, 1)); // SIGHUP
         await Eventually.HoldsAsync(() => Has(messages, m => m.Contains("RELOADING=1") && m.Contains("MONOTONIC_USEC=")), "RELOADING=1");
         await Eventually.HoldsAsync(() => Count(messages, "READY=1") > readyBefore, "READY=1 after the reload");
         string[] snapshot;

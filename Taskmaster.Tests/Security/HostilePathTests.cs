@@ -24,6 +24,19 @@ public sealed class HostilePathTests
         return secret;
     }
 
+    /// <summary>A program that writes one line to <paramref name="stdout"/> and goes FATAL at once if it cannot start.</summary>
+    private static string OneShot(string name, string stdout, string says) =>
+        $"  {name}:\n    cmd: /bin/echo {says}\n    startretries: 0\n    starttime: 0\n    stdout: {stdout}\n";
+
+    /// <summary>A directory like /tmp (1777, root's) below <paramref name="dir"/>, which nobody can reach.</summary>
+    private static string StickyDir(TempDir dir, string name)
+    {
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED);
+        var sticky = Directory.CreateDirectory(dir.File(name)).FullName;
+        File.SetUnixFileMode(sticky, (UnixFileMode)Convert.ToInt32("1777", 8));
+        return sticky;
+    }
+
     private static async Task<string> RefusalAsync(RealDaemon daemon, string name)
     {
         await daemon.WaitForStateAsync(name, "FATAL");
@@ -34,17 +47,9 @@ public sealed class HostilePathTests
     public async Task A_symlink_planted_in_a_sticky_directory_is_not_followed()
     {
         RequireRoot();
-        await using var daemon = new RealDaemon("""
-              web:
-                cmd: /bin/echo leaked
-                startretries: 0
-                starttime: 0
-                stdout: {dir}/shared/web.log
-            """);
+        await using var daemon = new RealDaemon(OneShot("web", "{dir}/shared/web.log", "leaked"));
         var secret = Secret(daemon.Dir);
-        var shared = Directory.CreateDirectory(daemon.Dir.File("shared")).FullName;
-        File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("1777", 8));
-        File.SetUnixFileMode(daemon.Dir.Path, (UnixFileMode)0x1ED);
+        var shared = StickyDir(daemon.Dir, "shared");
         var plant = await Nobody("/bin/ln", "-s", secret, Path.Combine(shared, "web.log"));
         Assert.True(plant.ExitCode == 0, plant.Output);
 
@@ -58,19 +63,12 @@ public sealed class HostilePathTests
     public async Task A_fifo_planted_in_a_sticky_directory_is_refused_without_blocking()
     {
         RequireRoot();
-        await using var daemon = new RealDaemon("""
-              web:
-                cmd: /bin/echo hi
-                startretries: 0
-                starttime: 0
-                stdout: {dir}/shared/web.log
+        await using var daemon = new RealDaemon(OneShot("web", "{dir}/shared/web.log", "hi") + """
               other:
                 cmd: /bin/sleep 1000
                 starttime: 0
             """);
-        var shared = Directory.CreateDirectory(daemon.Dir.File("shared")).FullName;
-        File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("1777", 8));
-        File.SetUnixFileMode(daemon.Dir.Path, (UnixFileMode)0x1ED);
+        var shared = StickyDir(daemon.Dir, "shared");
         var plant = await Nobody("/usr/bin/mkfifo", Path.Combine(shared, "web.log"));
         Assert.True(plant.ExitCode == 0, plant.Output);
 
@@ -83,13 +81,7 @@ public sealed class HostilePathTests
     public async Task A_hard_link_to_another_file_is_refused()
     {
         RequireRoot();
-        await using var daemon = new RealDaemon("""
-              web:
-                cmd: /bin/echo leaked
-                startretries: 0
-                starttime: 0
-                stdout: {dir}/web.log
-            """);
+        await using var daemon = new RealDaemon(OneShot("web", "{dir}/web.log", "leaked"));
         var secret = Secret(daemon.Dir);
         var link = await Binaries.RunAsync(("/bin/ln", []), [secret, daemon.Dir.File("web.log")]);
         Assert.True(link.ExitCode == 0, link.Output);
@@ -102,17 +94,8 @@ public sealed class HostilePathTests
     public async Task Directories_others_can_write_to_or_own_are_refused()
     {
         RequireRoot();
-        await using var daemon = new RealDaemon("""
-              open:
-                cmd: /bin/echo hi
-                startretries: 0
-                starttime: 0
-                stdout: {dir}/open/web.log
-              theirs:
-                cmd: /bin/echo hi
-                startretries: 0
-                starttime: 0
-                stdout: {dir}/sticky/nobodys/web.log
+        await using var daemon = new RealDaemon(OneShot("open", "{dir}/open/web.log", "hi")
+            + OneShot("theirs", "{dir}/sticky/nobodys/web.log", "hi") + """
               fine:
                 cmd: /bin/echo hi
                 autorestart: never
@@ -121,8 +104,7 @@ public sealed class HostilePathTests
             """);
         File.SetUnixFileMode(daemon.Dir.Path, (UnixFileMode)0x1ED);
         File.SetUnixFileMode(Directory.CreateDirectory(daemon.Dir.File("open")).FullName, (UnixFileMode)Convert.ToInt32("777", 8));
-        var sticky = Directory.CreateDirectory(daemon.Dir.File("sticky")).FullName;
-        File.SetUnixFileMode(sticky, (UnixFileMode)Convert.ToInt32("1777", 8));
+        var sticky = StickyDir(daemon.Dir, "sticky");
         var made = await Nobody("/bin/mkdir", Path.Combine(sticky, "nobodys"));
         Assert.True(made.ExitCode == 0, made.Output);
 

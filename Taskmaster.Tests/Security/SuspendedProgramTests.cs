@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Taskmaster.Core.Processes;
 using Taskmaster.Tests.Control;
 using Taskmaster.Tests.Support;
@@ -10,11 +9,8 @@ namespace Taskmaster.Tests.Security;
 /// says so instead of a plain RUNNING, and stopping it does not wait out its stoptime, because the stop signal is
 /// followed by SIGCONT.
 /// </summary>
-public sealed partial class SuspendedProgramTests
+public sealed class SuspendedProgramTests
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int sig);
-
     [Fact]
     public async Task A_stopped_process_is_shown_as_such_and_still_stops_gracefully()
     {
@@ -28,7 +24,7 @@ public sealed partial class SuspendedProgramTests
         var pid = (await daemon.StatusAsync()).Single().Pid!.Value;
         Assert.Null((await daemon.StatusAsync()).Single().Suspended);
 
-        Assert.Equal(0, kill(pid, Signals.SIGSTOP));
+        Assert.Equal(0, RealDaemon.Signal(pid, Signals.SIGSTOP));
         await Eventually.HoldsAsync(() => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'), "the child is stopped");
 
         var info = (await daemon.StatusAsync()).Single();
