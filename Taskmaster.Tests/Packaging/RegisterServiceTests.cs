@@ -48,7 +48,8 @@ public sealed class RegisterServiceTests : IDisposable
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterd")));
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterctl")));
         Assert.True(File.Exists(_root.File("opt/tm/lib/taskmaster/libtaskmaster_spawn.so")));
-        Assert.True(File.Exists(_root.File("etc/tm/sample.yaml")));
+        Assert.Contains("programs: {}", File.ReadAllText(_root.File("etc/tm/taskmaster.yaml")));
+        Assert.False(File.Exists(_root.File("etc/tm/sample.yaml")), "the repository's demo config was installed");
 
         if (File.Exists("/usr/bin/systemd-analyze"))
         {
@@ -84,7 +85,7 @@ public sealed class RegisterServiceTests : IDisposable
         _root.Write("etc/taskmaster/mine.yaml", "programs: {}\n");
         var result = await Register("--init", "systemd");
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.False(File.Exists(_root.File("etc/taskmaster/sample.yaml")));
+        Assert.False(File.Exists(_root.File("etc/taskmaster/taskmaster.yaml")));
     }
 
     [Fact]
@@ -102,7 +103,52 @@ public sealed class RegisterServiceTests : IDisposable
         var result = await Register("--init", "systemd", "--uninstall");
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.False(File.Exists(_root.File("etc/systemd/system/taskmasterd.service")));
-        Assert.True(File.Exists(_root.File("etc/taskmaster/sample.yaml")));
+        Assert.True(File.Exists(_root.File("etc/taskmaster/taskmaster.yaml")));
+    }
+
+    [Fact]
+    public async Task Help_prints_only_the_usage_and_exits_0()
+    {
+        var result = await Binaries.RunAsync((_repo.File("scripts/register_service.sh"), []), ["--help"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("Installs taskmasterd as a system service", result.Stdout);
+        Assert.DoesNotContain("set -euo", result.Stdout);
+        Assert.Equal("", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Root_without_init_installs_the_systemd_unit_and_destdir_works_like_root()
+    {
+        var result = await Register();
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.True(File.Exists(_root.File("etc/systemd/system/taskmasterd.service")));
+        Assert.False(File.Exists(_root.File("etc/init.d/taskmasterd")));
+
+        using var dest = new TempDir();
+        var viaEnv = await Binaries.RunAsync((_repo.File("scripts/register_service.sh"), []), ["--init", "sysv"],
+            env: new Dictionary<string, string> { ["DESTDIR"] = dest.Path });
+        Assert.True(viaEnv.ExitCode == 0, viaEnv.Output);
+        Assert.True(File.Exists(dest.File("etc/init.d/taskmasterd")));
+        Assert.True(File.Exists(dest.File("usr/local/bin/taskmasterd")));
+    }
+
+    [Fact]
+    public async Task Dry_run_prints_every_step_and_changes_nothing()
+    {
+        var result = await Register("--dry-run");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Empty(Directory.GetFileSystemEntries(_root.Path));
+        Assert.Contains($"+ install -m 0755 {_repo.File("taskmasterd")} {_root.File("usr/local/bin/taskmasterd")}", result.Stdout);
+        Assert.Contains($"+ fill {_repo.File("packaging/taskmasterd.service")} > {_root.File("etc/systemd/system/taskmasterd.service")}", result.Stdout);
+        Assert.Contains("taskmaster.example.yaml", result.Stdout);
+    }
+
+    [Fact]
+    public async Task The_installed_example_config_is_valid_and_enables_no_program()
+    {
+        var check = await Binaries.RunDaemonAsync("--check", Path.Combine(Binaries.RepositoryRoot, "packaging", "taskmaster.example.yaml"));
+        Assert.True(check.ExitCode == 0, check.Output);
+        Assert.StartsWith("OK: 0 programs, 0 instances", check.Stdout);
     }
 
     public void Dispose()
