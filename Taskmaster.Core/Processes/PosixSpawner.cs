@@ -49,6 +49,30 @@ public sealed class PosixSpawner : IProcessSpawner
         };
     }
 
+    /// <summary>Descriptors a spawn never takes: kept for the control socket's connections, the daemon's own log,
+    /// config reloads and the runtime, so that running out of descriptors fails spawns, not the daemon.</summary>
+    public const int ReservedDescriptors = 64;
+
+    /// <summary>Why a spawn now would eat into <see cref="ReservedDescriptors"/>, or null. A spawn takes at most
+    /// two log files, four pipe ends and a pidfd.</summary>
+    private static unsafe string? DescriptorShortage()
+    {
+        LibC.RLimit limit;
+        if (LibC.getrlimit(LibC.RLIMIT_NOFILE, &limit) != 0 || limit.Soft > int.MaxValue) return null;
+        int open;
+        try
+        {
+            open = Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+        }
+        catch (IOException)
+        {
+            return "too many open files (the daemon cannot even list its descriptors)";
+        }
+        const int perSpawn = 7;
+        return open + perSpawn + ReservedDescriptors <= (long)limit.Soft ? null
+            : $"too many open files: {open} of the daemon's {limit.Soft} descriptors are open and {ReservedDescriptors} are kept for the control socket and logging (raise LimitNOFILE / ulimit -n)";
+    }
+
     /// <summary>Null when children can be started, else why not (the spawn stub is missing or from another
     /// build). The daemon checks it before it starts anything.</summary>
     public static string? Unavailable => SpawnStub.LoadProblem;
@@ -78,6 +102,8 @@ public sealed class PosixSpawner : IProcessSpawner
             case ExecutableLookup.NotExecutable n: return Fail(NotExecutable, $"not executable: {n.Path}");
             default: return Fail(CommandNotFound, $"command not found: {request.Argv[0]}");
         }
+
+        if (DescriptorShortage() is { } shortage) return Fail(Other, shortage);
 
         var opened = new List<LogFile>(2);
         var fds = new List<int>(4);
