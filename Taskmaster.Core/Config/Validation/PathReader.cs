@@ -10,12 +10,7 @@ internal static class PathReader
     public static bool Path(YNode node, string path, Diagnostics d, string baseDirectory, out string resolved, string allowed = Allowed)
     {
         resolved = "";
-        if (!ValueReader.Text(node, path, d, allowed, out var text)) return false;
-        if (text.Contains('\0'))
-        {
-            d.Add(node, path, "the path holds a NUL character", allowed);
-            return false;
-        }
+        if (!ValueReader.Text(node, path, d, allowed, out var text)) return false; // also refuses a NUL
         resolved = System.IO.Path.IsPathRooted(text) ? text : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, text));
         return true;
     }

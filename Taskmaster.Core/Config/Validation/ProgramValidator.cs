@@ -83,11 +83,6 @@ internal static partial class ProgramValidator
         hasCmd = true;
         const string allowed = "a command line, split like a shell splits words ('quotes' and \\escapes; no shell is run)";
         if (!ValueReader.Text(value, path, d, allowed, out var text)) return spec;
-        if (text.Contains('\0'))
-        {
-            d.Add(value, path, "the command contains a NUL character (\\0), which no program can receive", allowed);
-            return spec;
-        }
         var split = CommandLineSplitter.Split(text);
         if (split.Error is { } error)
         {
@@ -104,14 +99,7 @@ internal static partial class ProgramValidator
 
     private static AutoRestart? AutoRestartPolicy(YNode value, string path, Diagnostics d)
     {
-        if (value is YScalar { IsNull: false } s)
-        {
-            switch (s.Value.Trim().ToLowerInvariant())
-            {
-                case "true" or "yes" or "on": return AutoRestart.Always;
-                case "false" or "no" or "off": return AutoRestart.Never;
-            }
-        }
+        if (ValueReader.BoolWord(value) is { } always) return always ? AutoRestart.Always : AutoRestart.Never;
         if (!ValueReader.Choice(value, path, d, ["always", "never", "unexpected"], out var choice)) return null;
         return choice switch
         {
@@ -218,9 +206,7 @@ internal static partial class ProgramValidator
             }
             return ok ? new EnvInheritance(false, [.. names.Order(StringComparer.Ordinal)]) : null;
         }
-        if (value is YScalar { IsNull: false } s && s.Value.Trim().ToLowerInvariant() is var t
-            && (t is "true" or "yes" or "on" or "false" or "no" or "off"))
-            return t is "true" or "yes" or "on" ? EnvInheritance.All : EnvInheritance.None;
+        if (ValueReader.BoolWord(value) is { } all) return all ? EnvInheritance.All : EnvInheritance.None;
         d.Add(value, path, $"expected true, false or a list of names, found {value.Describe()}", allowed);
         return null;
     }
@@ -229,11 +215,6 @@ internal static partial class ProgramValidator
     {
         const string allowed = "an absolute directory path";
         if (!ValueReader.Text(value, path, d, allowed, out var dir)) return null;
-        if (dir.Contains('\0'))
-        {
-            d.Add(value, path, "the path contains a NUL character (\\0)", allowed);
-            return null;
-        }
         if (dir.StartsWith('/'))
         {
             if (!Directory.Exists(dir)) d.Warn(value, path, $"directory {dir} does not exist (now); starts will fail until it does");

@@ -34,6 +34,12 @@ internal static class ValueReader
             d.Add(node, path, "empty text", allowed);
             return false;
         }
+        if (s.Value.Contains('\0'))
+        {
+            // No command, path or name can hold one: the child or the kernel would see the text cut there.
+            d.Add(node, path, "the text contains a NUL character (\\0)", allowed);
+            return false;
+        }
         text = s.Value;
         return true;
     }
@@ -99,11 +105,18 @@ internal static class ValueReader
         value = false;
         const string allowed = "true or false (also yes/no, on/off)";
         if (!Scalar(node, path, d, allowed, out var s)) return false;
-        var t = s.Value.Trim().ToLowerInvariant();
-        if (TrueWords.Contains(t)) { value = true; return true; }
-        if (FalseWords.Contains(t)) return true;
+        if (BoolWord(s) is { } b) { value = b; return true; }
         d.Add(node, path, $"{s.Describe()} is not a boolean", allowed);
         return false;
+    }
+
+    /// <summary>The boolean a scalar spells (<c>true</c>/<c>yes</c>/<c>on</c>, <c>false</c>/<c>no</c>/<c>off</c>,
+    /// any case), or null when it is something else; records nothing (for keys that also take other values).</summary>
+    public static bool? BoolWord(YNode node)
+    {
+        if (node is not YScalar { IsNull: false } s) return null;
+        var t = s.Value.Trim().ToLowerInvariant();
+        return TrueWords.Contains(t) ? true : FalseWords.Contains(t) ? false : null;
     }
 
     /// <summary>Octal digits as written (<c>022</c>, <c>"0022"</c>, <c>0o22</c>), at most <paramref name="max"/>.</summary>
