@@ -83,23 +83,9 @@ public sealed class ControlClient : IDisposable
 
     private static void CheckServer(Socket socket, string socketPath)
     {
-        const int solSocket = 1, soPeerCred = 17;
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        Span<byte> ucred = stackalloc byte[12];
+        if (SocketPeer.Of(socket) is not { } server) throw new DaemonUnreachableException(socketPath, "cannot tell who listens on it");
         var own = (uint)Tmds.Linux.LibC.geteuid();
-        int length;
-        try
-        {
-            length = socket.GetRawSocketOption(solSocket, soPeerCred, ucred);
-        }
-        catch (SocketException e)
-        {
-            throw new DaemonUnreachableException(socketPath, $"cannot tell who listens on it: {e.Message}", e);
-        }
-        if (length != 12) throw new DaemonUnreachableException(socketPath, "cannot tell who listens on it");
-        var pid = BitConverter.ToInt32(ucred[..4]);
-        var uid = BitConverter.ToUInt32(ucred[4..8]);
-        if (uid != 0 && uid != own) throw new UntrustedDaemonException(socketPath, uid, pid, own);
+        if (server.Uid != 0 && server.Uid != own) throw new UntrustedDaemonException(socketPath, server.Uid, server.Pid, own);
     }
 
     private static string Describe(SocketException e, string socketPath) => e.SocketErrorCode switch

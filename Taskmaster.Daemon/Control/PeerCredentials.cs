@@ -9,7 +9,7 @@ namespace Taskmaster.Daemon.Control;
 /// </summary>
 public sealed partial record PeerCredentials(int Pid, uint Uid, uint Gid, IReadOnlyList<uint> Groups)
 {
-    private const int SolSocket = 1, SoPeerCred = 17, SoPeerGroups = 59, Erange = 34;
+    private const int SolSocket = 1, SoPeerGroups = 59, Erange = 34;
     /// <summary>NGROUPS_MAX on Linux.</summary>
     private const int MaxGroups = 65536;
 
@@ -21,20 +21,10 @@ public sealed partial record PeerCredentials(int Pid, uint Uid, uint Gid, IReadO
     /// <summary>Read the peer's credentials; null when the kernel does not give them.</summary>
     public static PeerCredentials? Of(Socket socket)
     {
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        Span<byte> ucred = stackalloc byte[12];
-        try
-        {
-            if (socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred) != 12) return null;
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
+        if (Core.Protocol.SocketPeer.Of(socket) is not { } peer) return null;
         var groups = Groups_(socket);
         if (groups is null) return null;
-        return new PeerCredentials(
-            BitConverter.ToInt32(ucred[..4]), BitConverter.ToUInt32(ucred[4..8]), BitConverter.ToUInt32(ucred[8..12]), groups);
+        return new PeerCredentials(peer.Pid, peer.Uid, peer.Gid, groups);
     }
 
     /// <summary>SO_PEERGROUPS: an array of gid_t; ERANGE says how many bytes it needs. Null when unavailable.</summary>
