@@ -38,9 +38,8 @@ public sealed class PosixSpawner : IProcessSpawner
     /// or why there is none (now). Bare names are looked up in the PATH its children get.</summary>
     public static string DescribeCommand(Config.ProgramSpec spec)
     {
-        var inherit = spec.EffectiveInheritEnv;
-        var path = spec.Env.GetValueOrDefault("PATH")
-            ?? (inherit.Everything || inherit.Names.Contains("PATH") ? Environment.GetEnvironmentVariable("PATH") : ChildEnvironment.DefaultPath);
+        var path = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), spec.EffectiveInheritEnv, null, spec.Env)
+            .GetValueOrDefault("PATH");
         return ExecutableLookup.Resolve(spec.Argv[0], spec.WorkingDir ?? spec.BaseDirectory, path) switch
         {
             ExecutableLookup.Found f => f.Path,
@@ -54,24 +53,39 @@ public sealed class PosixSpawner : IProcessSpawner
     public const int ReservedDescriptors = 64;
 
     /// <summary>Why a spawn now would eat into <see cref="ReservedDescriptors"/>, or null. A spawn takes at most
-    /// two log files, four pipe ends and a pidfd.</summary>
+    /// two log files, four pipe ends and a pidfd. Counting the open descriptors means listing <c>/proc/self/fd</c>,
+    /// thousands of entries with many children, so it is not done per spawn: the headroom found by the last count is
+    /// spent spawn by spawn, and counted again once it is used up or a second old.</summary>
     private static unsafe string? DescriptorShortage()
     {
-        LibC.RLimit limit;
-        if (LibC.getrlimit(LibC.RLIMIT_NOFILE, &limit) != 0 || limit.Soft > int.MaxValue) return null;
-        int open;
-        try
-        {
-            open = Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
-        }
-        catch (IOException)
-        {
-            return "too many open files (the daemon cannot even list its descriptors)";
-        }
         const int perSpawn = 7;
-        return open + perSpawn + ReservedDescriptors <= (long)limit.Soft ? null
-            : $"too many open files: {open} of the daemon's {limit.Soft} descriptors are open and {ReservedDescriptors} are kept for the control socket and logging (raise LimitNOFILE / ulimit -n)";
+        lock (DescriptorGate)
+        {
+            if (headroom >= perSpawn && Environment.TickCount64 - countedAt < 1000)
+            {
+                headroom -= perSpawn;
+                return null;
+            }
+            LibC.RLimit limit;
+            if (LibC.getrlimit(LibC.RLIMIT_NOFILE, &limit) != 0 || limit.Soft > int.MaxValue) return null;
+            int open;
+            try
+            {
+                open = Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+            }
+            catch (IOException)
+            {
+                return "too many open files (the daemon cannot even list its descriptors)";
+            }
+            countedAt = Environment.TickCount64;
+            headroom = (long)limit.Soft - open - ReservedDescriptors - perSpawn;
+            return headroom >= 0 ? null
+                : $"too many open files: {open} of the daemon's {limit.Soft} descriptors are open and {ReservedDescriptors} are kept for the control socket and logging (raise LimitNOFILE / ulimit -n)";
+        }
     }
+
+    private static readonly object DescriptorGate = new();
+    private static long headroom = -1, countedAt;
 
     /// <summary>Null when children can be started, else why not (the spawn stub is missing or from another
     /// build). The daemon checks it before it starts anything.</summary>
