@@ -30,6 +30,10 @@ internal static unsafe partial class LibC
     public const int RLIMIT_NOFILE = 7;
     [LibraryImport(Lib)] public static partial int getrlimit(int resource, RLimit* limit);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] public static partial nint opendir(string name);
+    [LibraryImport(Lib)] public static partial nint readdir(nint dir);
+    [LibraryImport(Lib)] public static partial int closedir(nint dir);
+
     [StructLayout(LayoutKind.Sequential)]
     public struct RLimit
     {
