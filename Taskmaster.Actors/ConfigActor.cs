@@ -34,16 +34,23 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ConfigActor(TaskmasterConfig config, Func<ConfigLoadResult> reread, IProcessSpawner spawner)
+    private readonly IReadOnlySet<string> _heldAtStart;
+
+    /// <param name="heldStopped">Instances an operator stopped before the daemon restarted (from the state file):
+    /// they are not autostarted.</param>
+    public ConfigActor(TaskmasterConfig config, Func<ConfigLoadResult> reread, IProcessSpawner spawner,
+        IReadOnlySet<string>? heldStopped = null)
     {
         _config = config;
         _reread = reread;
         _spawner = spawner;
+        _heldAtStart = heldStopped ?? new HashSet<string>();
 
         Receive<GetStatus>(OnGetStatus);
         Receive<StartTargets>(m => RunCommand(ProgramProtocol.CommandKind.Start, m.Targets));
         Receive<StopTargets>(m => RunCommand(ProgramProtocol.CommandKind.Stop, m.Targets));
         Receive<RestartTargets>(m => RunCommand(ProgramProtocol.CommandKind.Restart, m.Targets));
+        // Not shutdown, not a reload: only these say what an operator wants running (kept across daemon restarts).
         Receive<SignalTargets>(m => RunCommand(ProgramProtocol.CommandKind.Signal, m.Targets, m.Signal));
         Receive<Reload>(OnReload);
         Receive<ConfigRead>(OnConfigRead);
@@ -61,8 +68,9 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(TaskmasterConfig config, Func<ConfigLoadResult> reread, IProcessSpawner spawner) =>
-        Akka.Actor.Props.Create(() => new ConfigActor(config, reread, spawner));
+    public static Props Props(TaskmasterConfig config, Func<ConfigLoadResult> reread, IProcessSpawner spawner,
+        IReadOnlySet<string>? heldStopped = null) =>
+        Akka.Actor.Props.Create(() => new ConfigActor(config, reread, spawner, heldStopped));
 
     /// <summary>A failing ProgramActor is stopped (its instances kill their processes) and recreated from the current
     /// config after a second: an in-place Akka restart would come back with the spec it was first created with.</summary>
@@ -71,7 +79,11 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _log.Info("supervising {Programs} programs ({Instances} instances)", _config.Programs.Count, _config.InstanceCount);
-        foreach (var spec in _config.Programs.Values) _programs[spec.Name] = CreateProgram(spec, autoStart: true);
+        var held = _config.Programs.Values.SelectMany(p => Enumerable.Range(0, p.NumProcs).Select(p.InstanceName))
+            .Where(_heldAtStart.Contains).ToList();
+        if (held.Count > 0)
+            _log.Info("kept stopped, as an operator left them before the daemon restarted: {Instances}", string.Join(", ", held));
+        foreach (var spec in _config.Programs.Values) _programs[spec.Name] = CreateProgram(spec, autoStart: true, _heldAtStart);
     }
 
     // ---------------------------------------------------------------- status and commands
@@ -106,6 +118,8 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
             return;
         }
         var names = resolution.Targets.Select(t => t.Name).ToImmutableArray();
+        if (kind is ProgramProtocol.CommandKind.Stop or ProgramProtocol.CommandKind.Start or ProgramProtocol.CommandKind.Restart)
+            Context.System.EventStream.Publish(new OperatorIntent(names, Stopped: kind == ProgramProtocol.CommandKind.Stop));
         var order = OrderOf(resolution.Targets);
         var collector = Context.ActorOf(ReplyCollector<InstanceOutcome>.Props(resolution.Targets.Length, Sender,
             (outcomes, timedOut) => new CommandReply(Complete(outcomes, names, order, timedOut)),
@@ -230,6 +244,7 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
             program.Tell(new ProgramProtocol.Launch(collector));
         }
         _config = next;
+        Context.System.EventStream.Publish(new ConfigApplied(next));
     }
 
     private void ToProgram(string name, object message, IActorRef collector)
@@ -262,9 +277,9 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
 
     private static string RecreateKey(string program) => "recreate-" + program;
 
-    private IActorRef CreateProgram(ProgramSpec spec, bool autoStart)
+    private IActorRef CreateProgram(ProgramSpec spec, bool autoStart, IReadOnlySet<string>? heldStopped = null)
     {
-        var actor = Context.ActorOf(ProgramActor.Props(spec, _spawner, autoStart), ActorName(spec.Name));
+        var actor = Context.ActorOf(ProgramActor.Props(spec, _spawner, autoStart, heldStopped), ActorName(spec.Name));
         Context.Watch(actor);
         return actor;
     }

@@ -56,6 +56,13 @@ public static class SupervisorProtocol
     /// <summary>That reload ended: applied, or rejected with the running config kept.</summary>
     public sealed record ReloadFinished(bool Applied);
 
+    /// <summary>A new config is in force (after a reload was applied).</summary>
+    public sealed record ConfigApplied(TaskmasterConfig Config);
+
+    /// <summary>An operator asked to stop (<see cref="Stopped"/>) or to start or restart these instances: what the
+    /// daemon keeps across its own restarts.</summary>
+    public sealed record OperatorIntent(ImmutableArray<string> Instances, bool Stopped);
+
     // ---- Replies ----
 
     public sealed record StatusReply(ImmutableArray<InstanceStatus> Instances);

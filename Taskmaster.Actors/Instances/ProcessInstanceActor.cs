@@ -62,19 +62,20 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ProcessInstanceActor(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart)
+    /// <param name="initialReason">What <c>status</c> says before the first start (default <c>not started</c>).</param>
+    public ProcessInstanceActor(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart, string? initialReason = null)
     {
         _spec = spec;
         _index = index;
         _spawner = spawner;
         _status = new InstanceStatus(Name, spec.Name, ProcessState.Stopped, null, Context.System.Scheduler.Now,
-            "not started", StdoutPath: spec.Stdout.PathFor(index), StderrPath: spec.Stderr.PathFor(index));
+            initialReason ?? "not started", StdoutPath: spec.Stdout.PathFor(index), StderrPath: spec.Stderr.PathFor(index));
         Stopped();
         if (autoStart) Self.Tell(new InstanceProtocol.Start(ActorRefs.Nobody));
     }
 
-    public static Props Props(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart) =>
-        Akka.Actor.Props.Create(() => new ProcessInstanceActor(spec, index, spawner, autoStart));
+    public static Props Props(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart, string? initialReason = null) =>
+        Akka.Actor.Props.Create(() => new ProcessInstanceActor(spec, index, spawner, autoStart, initialReason));
 
     private string Name => _spec.InstanceName(_index);
 
@@ -160,7 +161,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel(StartTimeKey);
             Reap(child);
-            FailedStart(attempt, ExitClassifier.FailedStart(m.Status), m.Status);
+            FailedStart(attempt, ExitClassifier.FailedStart(m.Status) + LeftoversOf(child), m.Status);
         });
         WithProcess(child);
     }
@@ -171,7 +172,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         {
             Reap(child);
             var verdict = ExitClassifier.Classify(_spec, m.Status);
-            TransitionTo(ProcessState.Exited, $"{verdict.Description} (pid {child.Pid})", exit: m.Status);
+            TransitionTo(ProcessState.Exited, $"{verdict.Description} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status);
             if (verdict.Restart) Spawn(1, null);
             else Become(Exited);
         });
@@ -229,7 +230,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel(StopTimeKey);
             Reap(child);
-            TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid})", exit: m.Status);
+            TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status);
             Become(Stopped);
             if (_retireWaiter is { } retire) Retired(retire);
             else if (_startWhenStopped) Spawn(1, null);
@@ -341,6 +342,14 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         // can act on it (systemd does the same).
         if (_spec.StopSignal != Signals.SIGCONT && child.IsSuspended) child.SignalGroup(Signals.SIGCONT);
     }
+
+    /// <summary>What the process layer stopped along with the leader, for the transition's reason.</summary>
+    private static string LeftoversOf(IChildProcess child) => child.LeftoversStopped switch
+    {
+        0 => "",
+        1 => "; stopped 1 leftover process",
+        var n => $"; stopped {n} leftover processes",
+    };
 
     private void Reap(IChildProcess child)
     {

@@ -18,6 +18,8 @@ public static class SpawnRequests
         User = spec.User,
         Stdout = Target(spec.Stdout, index),
         Stderr = Target(spec.Stderr, index),
+        Leftovers = spec.Leftovers == Leftovers.Keep ? LeftoverPolicy.Keep : new LeftoverPolicy(true, spec.StopSignal, spec.StopTime),
+        Slot = $"{spec.Name}@{index}",
     };
 
     private static OutputTarget Target(OutputSpec output, int index) =>

@@ -36,16 +36,23 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ProgramActor(ProgramSpec spec, IProcessSpawner spawner, bool autoStart)
+    /// <param name="heldStopped">Instances an operator stopped before the daemon restarted: created stopped, saying
+    /// so, whatever <c>autostart</c> says.</param>
+    public ProgramActor(ProgramSpec spec, IProcessSpawner spawner, bool autoStart, IReadOnlySet<string>? heldStopped = null)
     {
         _spec = spec;
         _spawner = spawner;
-        for (var i = 0; i < spec.NumProcs; i++) _slots.Add(new Slot(CreateInstance(i, autoStart && spec.AutoStart)));
+        for (var i = 0; i < spec.NumProcs; i++)
+        {
+            var held = heldStopped?.Contains(spec.InstanceName(i)) == true;
+            _slots.Add(new Slot(CreateInstance(i, autoStart && spec.AutoStart && !held,
+                held ? "stopped by the operator (kept stopped across the daemon's restart)" : null)));
+        }
         Active();
     }
 
-    public static Props Props(ProgramSpec spec, IProcessSpawner spawner, bool autoStart) =>
-        Akka.Actor.Props.Create(() => new ProgramActor(spec, spawner, autoStart));
+    public static Props Props(ProgramSpec spec, IProcessSpawner spawner, bool autoStart, IReadOnlySet<string>? heldStopped = null) =>
+        Akka.Actor.Props.Create(() => new ProgramActor(spec, spawner, autoStart, heldStopped));
 
     protected override SupervisorStrategy SupervisorStrategy() => InstanceSupervision.Strategy();
 
@@ -219,9 +226,9 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
 
     private List<IActorRef> Live() => [.. _slots.Where(s => s.Actor is not null).Select(s => s.Actor!)];
 
-    private IActorRef CreateInstance(int index, bool autoStart)
+    private IActorRef CreateInstance(int index, bool autoStart, string? initialReason = null)
     {
-        var actor = Context.ActorOf(ProcessInstanceActor.Props(_spec, index, _spawner, autoStart),
+        var actor = Context.ActorOf(ProcessInstanceActor.Props(_spec, index, _spawner, autoStart, initialReason),
             $"instance-{index}-{++_generation}");
         Context.Watch(actor);
         return actor;

@@ -24,6 +24,11 @@ public sealed record DaemonSettings
     /// <summary>The daemon's umask (files it creates; the default for its programs); 022 unless configured.</summary>
     public int Umask { get; init; } = Convert.ToInt32("022", 8);
     public SyslogSettings? Syslog { get; init; } = SyslogSettings.Default;
+    /// <summary><c>cgroups: auto</c> (default): a cgroup v2 per instance where the daemon can create one;
+    /// <c>off</c>: process groups and a child subreaper.</summary>
+    public bool Cgroups { get; init; } = true;
+    /// <summary>The state file (what runs, what an operator stopped); null: <c>taskmasterd.state</c> beside the socket.</summary>
+    public string? StateFile { get; init; }
 
     public static readonly DaemonSettings Default = new();
 }

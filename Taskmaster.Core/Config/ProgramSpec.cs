@@ -10,6 +10,15 @@ public enum AutoRestart
     Always,
 }
 
+/// <summary>What happens to the rest of an instance's processes when its leader exits (the <c>leftovers</c> key).</summary>
+public enum Leftovers
+{
+    /// <summary>They get the stop signal, then SIGKILL after <c>stoptime</c>, before the exit is reported (default).</summary>
+    Kill,
+    /// <summary>They are left running, untracked (supervisord's behaviour).</summary>
+    Keep,
+}
+
 /// <summary>Where one output stream of a program goes.</summary>
 /// <param name="PathTemplate">File path, appended to; may hold <c>{n}</c> (replaced by the instance number).
 /// Null means discard (<c>none</c> in the config).</param>
@@ -71,6 +80,7 @@ public sealed record ProgramSpec
     /// <summary>User name (or numeric uid) to run as; requires a root daemon.</summary>
     public string? User { get; init; }
     public BackoffSpec Backoff { get; init; } = BackoffSpec.Default;
+    public Leftovers Leftovers { get; init; } = Leftovers.Kill;
     /// <summary>The directory of the config file that defined the program: a relative <c>cmd</c> path (with a
     /// <c>/</c>) is resolved against <see cref="WorkingDir"/> when set, else against this.</summary>
     public string BaseDirectory { get; init; } = "/";
@@ -96,7 +106,8 @@ public sealed record ProgramSpec
         || Umask != other.Umask
         || User != other.User
         || Stdout != other.Stdout
-        || Stderr != other.Stderr;
+        || Stderr != other.Stderr
+        || Leftovers != other.Leftovers;
 
     public bool Equals(ProgramSpec? other) =>
         other is not null

@@ -10,6 +10,18 @@ public sealed record TaskmasterConfig(DaemonSettings Daemon, ImmutableSortedDict
 
     public int InstanceCount => Programs.Values.Sum(p => p.NumProcs);
 
+    /// <summary>True when <paramref name="instance"/> (<c>web</c>, <c>web:3</c>) names an instance of this config.</summary>
+    public bool HasInstance(string instance)
+    {
+        var colon = instance.LastIndexOf(':');
+        var program = colon < 0 ? instance : instance[..colon];
+        if (!Programs.TryGetValue(program, out var spec)) return false;
+        if (colon < 0) return spec.NumProcs == 1;
+        return int.TryParse(instance.AsSpan(colon + 1), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) && n < spec.NumProcs && spec.NumProcs > 1
+            && spec.InstanceName(n) == instance;
+    }
+
     public bool Equals(TaskmasterConfig? other) =>
         other is not null && Daemon == other.Daemon && Programs.SequenceEqual(other.Programs);
 

@@ -31,6 +31,22 @@ public sealed record SpawnRequest
     public string? User { get; init; }
     public OutputTarget Stdout { get; init; } = OutputTarget.Discard;
     public OutputTarget Stderr { get; init; } = OutputTarget.Discard;
+    /// <summary>What happens to the rest of the instance's processes when the leader exits.</summary>
+    public LeftoverPolicy Leftovers { get; init; } = LeftoverPolicy.Default;
+    /// <summary>Names the instance's slot for the process tracking (its cgroup): stable across renames, e.g.
+    /// <c>web@0</c>; null: <see cref="Name"/>.</summary>
+    public string? Slot { get; init; }
+}
+
+/// <summary>
+/// What happens to an instance's other processes when its leader exits (the <c>leftovers</c> key): with
+/// <see cref="Kill"/>, they get <see cref="Signal"/>, then SIGKILL after <see cref="Grace"/>, before the exit is
+/// reported; else they are left running, outside any tracking (the behaviour before families were tracked).
+/// </summary>
+public sealed record LeftoverPolicy(bool Kill, int Signal, TimeSpan Grace)
+{
+    public static readonly LeftoverPolicy Default = new(true, Signals.SIGTERM, TimeSpan.FromSeconds(10));
+    public static readonly LeftoverPolicy Keep = new(false, Signals.SIGTERM, TimeSpan.Zero);
 }
 
 /// <summary>Why a spawn failed, as a category the supervisor can act on.</summary>
@@ -100,6 +116,10 @@ public interface IChildProcess : IDisposable
     /// signal) before the leader is reaped, while its pid still safely names the group. Call it when stopping.
     /// </summary>
     void KillRestOfGroupOnExit() { }
+
+    /// <summary>How many processes besides the leader were still running when it exited and were stopped with it;
+    /// known once <see cref="OnExit"/> callbacks run.</summary>
+    int LeftoversStopped => 0;
 
     /// <summary>Output bytes dropped because a log file could not be written or its disk hung (0 when nothing was).</summary>
     long DroppedOutputBytes => 0;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Taskmaster.Core.Processes.Families;
 using Taskmaster.Core.Processes.Native;
 using Taskmaster.Core.Processes.Output;
 
@@ -14,6 +15,11 @@ namespace Taskmaster.Core.Processes;
 /// already belong to a stranger. Descendants that outlive the leader are therefore not reachable by number after the
 /// reap, unless <see cref="KillRestOfGroupOnExit"/> was called: then the watcher SIGKILLs the group just before
 /// reaping the leader, while the zombie still pins the number.</para>
+/// <para>The family (<see cref="ChildFamily"/>: a cgroup, or the group plus what left it): when the leader exits and
+/// the program's policy is to kill leftovers, the leader is not reaped yet. Its status is read (<c>WNOWAIT</c>), the
+/// rest of the family gets the stop signal, SIGKILL once the stop time is up, and only when nothing is left is the
+/// leader reaped and the exit reported (<see cref="OnExit"/>, <see cref="LeftoversStopped"/>). The zombie keeps the
+/// pid, and so the group id, from being reused meanwhile.</para>
 /// </summary>
 public sealed class PosixChildProcess : IChildProcess
 {
@@ -26,10 +32,18 @@ public sealed class PosixChildProcess : IChildProcess
     private Action<ExitStatus>? onExit;
     private volatile bool killRestOfGroup;
     private int disposed;
+    private readonly ChildFamily? family;
+    private readonly LeftoverPolicy leftovers;
+    // Cleaning up after the leader exited: its status (the zombie is kept until the family is gone).
+    private bool leaderExited, finalKillSent;
+    private long killAt;
 
-    internal PosixChildProcess(int pid, int pidfd, OutputStream[] outputs, OutputStats stats)
+    internal PosixChildProcess(int pid, int pidfd, OutputStream[] outputs, OutputStats stats,
+        ChildFamily? family = null, LeftoverPolicy? leftovers = null)
     {
         Pid = pid;
+        this.family = family;
+        this.leftovers = leftovers ?? LeftoverPolicy.Keep;
         this.pidfd = pidfd;
         this.outputs = outputs;
         Output = stats;
@@ -54,9 +68,17 @@ public sealed class PosixChildProcess : IChildProcess
         lock (gate)
         {
             if (reaped) return false;
-            return Tmds.Linux.LibC.kill(-Pid, signal) == 0;
+            if (family is null) return Tmds.Linux.LibC.kill(-Pid, signal) == 0;
+            return family.Signal(Pid, signal) > 0 || !leaderExited;
         }
     }
+
+    /// <summary>How many processes besides the leader were still running when it exited and were stopped with it
+    /// (0 when none were, or when the program keeps its leftovers). Set before <see cref="OnExit"/> callbacks run.</summary>
+    public int LeftoversStopped { get; private set; }
+
+    /// <summary>The cgroup the instance runs in, or null (process-group tracking).</summary>
+    public string? Cgroup => (family as CgroupFamily)?.Directory;
 
     public void KillRestOfGroupOnExit() => killRestOfGroup = true;
 
@@ -110,15 +132,17 @@ public sealed class PosixChildProcess : IChildProcess
     /// the lock, so SignalGroup stays usable) until the child exits, then reap it.</summary>
     internal unsafe void WaitThenReap()
     {
-        const int WNOWAIT = 0x01000000;
         var info = stackalloc byte[LibC.SigInfoSize];
-        while (LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | WNOWAIT) != 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+        while (LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOWAIT) != 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */)
         {
         }
-        TryReap(_ => { });
+        while (!TryReap(_ => { }, () => { })) Thread.Sleep(100);
     }
 
-    internal unsafe bool TryReap(Action<int> unwatch)
+    /// <param name="unwatch">Takes the pidfd out of the watcher's epoll set.</param>
+    /// <param name="cleaning">Tells the watcher to call again every so often: the leader has exited and the rest of
+    /// its family is being stopped.</param>
+    internal unsafe bool TryReap(Action<int> unwatch, Action cleaning)
     {
         ExitStatus status;
         Action<ExitStatus>? callbacks;
@@ -126,30 +150,55 @@ public sealed class PosixChildProcess : IChildProcess
         {
             if (reaped) return true;
             var info = stackalloc byte[LibC.SigInfoSize];
-            new Span<byte>(info, LibC.SigInfoSize).Clear();
-            // The leader is a zombie now (its pidfd is readable), so its pid still names our group: last safe moment.
-            if (killRestOfGroup) Tmds.Linux.LibC.kill(-Pid, Signals.SIGKILL);
-            var rc = LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG);
-            if (rc != 0)
+            if (!leaderExited)
             {
-                // ECHILD: someone else reaped it (a waitpid(-1) elsewhere, or PID 1 semantics). Report it as lost.
-                status = ExitStatus.Unknown;
-            }
-            else if (*(int*)(info + LibC.SiPidOffset) == 0)
-            {
-                return false; // not exited yet (spurious wake-up)
+                new Span<byte>(info, LibC.SigInfoSize).Clear();
+                if (family is null)
+                {
+                    // The leader is a zombie now (its pidfd is readable), so its pid still names our group: last safe moment.
+                    if (killRestOfGroup) Tmds.Linux.LibC.kill(-Pid, Signals.SIGKILL);
+                }
+                var rc = LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG | (family is null ? 0 : LibC.WNOWAIT));
+                if (rc != 0) exitStatus = ExitStatus.Unknown; // ECHILD: reaped by someone else (PID 1 semantics)
+                else if (*(int*)(info + LibC.SiPidOffset) == 0) return false; // not exited yet (spurious wake-up)
+                else exitStatus = Decode(*(int*)(info + LibC.SiCodeOffset), *(int*)(info + LibC.SiStatusOffset));
+                leaderExited = true;
+                if (family is not null && rc == 0 && (leftovers.Kill || killRestOfGroup) && family.Leftovers(Pid) is var left and > 0)
+                {
+                    LeftoversStopped = left;
+                    var signal = killRestOfGroup ? Signals.SIGKILL : leftovers.Signal;
+                    family.Signal(Pid, signal);
+                    if (signal != Signals.SIGKILL && signal != Signals.SIGCONT) family.Signal(Pid, Signals.SIGCONT);
+                    finalKillSent = signal == Signals.SIGKILL;
+                    killAt = Environment.TickCount64 + (long)leftovers.Grace.TotalMilliseconds;
+                    unwatch(pidfd); // level-triggered: a readable pidfd would wake the watcher without end
+                    cleaning();
+                    return false;
+                }
+                if (family is not null && rc == 0)
+                    LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG);
             }
             else
             {
-                status = Decode(*(int*)(info + LibC.SiCodeOffset), *(int*)(info + LibC.SiStatusOffset));
+                if (family!.Leftovers(Pid) > 0)
+                {
+                    if (!finalKillSent && (killRestOfGroup || Environment.TickCount64 >= killAt))
+                    {
+                        family.Signal(Pid, Signals.SIGKILL);
+                        finalKillSent = true;
+                    }
+                    return false;
+                }
+                LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG);
             }
+            status = exitStatus;
             reaped = true;
-            exitStatus = status;
             callbacks = onExit;
             onExit = null;
             unwatch(pidfd);
             Tmds.Linux.LibC.close(pidfd);
             pidfd = -1;
+            family?.Release();
         }
         Notify(callbacks, status);
         exited.TrySetResult(status);

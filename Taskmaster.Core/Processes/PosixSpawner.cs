@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Runtime.InteropServices;
+using Taskmaster.Core.Processes.Families;
 using Taskmaster.Core.Processes.Native;
 using Taskmaster.Core.Processes.Output;
 using static Taskmaster.Core.Processes.SpawnErrorKind;
@@ -25,11 +26,17 @@ public sealed class PosixSpawner : IProcessSpawner
     private readonly LogFiles logFiles;
     private readonly int daemonUmask = NativeSpawn.DaemonUmask();
 
+    public FamilyTracking Tracking { get; }
+
     /// <param name="onOutputProblem">Told (from a background thread; keep it quick) when an output file cannot be
     /// written or cannot keep up and output is being dropped. Once per episode.</param>
-    public PosixSpawner(Action<OutputProblem>? onOutputProblem = null)
+    /// <param name="tracking">How an instance's processes are kept together (see <see cref="FamilyTracking"/>);
+    /// default: process groups only.</param>
+    public PosixSpawner(Action<OutputProblem>? onOutputProblem = null, FamilyTracking? tracking = null)
     {
         logFiles = new LogFiles(onOutputProblem);
+        Tracking = tracking ?? FamilyTracking.ProcessGroups;
+        if (Tracking.Subreaper) ExitWatcher.Shared.ReapOrphans();
         _ = ExitWatcher.Shared;
         _ = OutputPump.Shared;
     }
@@ -125,8 +132,24 @@ public sealed class PosixSpawner : IProcessSpawner
 
         var opened = new List<LogFile>(2);
         var fds = new List<int>(4);
+        ChildFamily? family = null;
+        var cgroupFd = -1;
         try
         {
+            if (request.Leftovers.Kill)
+            {
+                if (Tracking.Cgroups is { } tree)
+                {
+                    var dir = tree.InstanceDirectory(request.Slot ?? request.Name);
+                    if (EnterableCgroup(dir) is { } problem) return Release(opened, fds, Fail(Other, problem));
+                    cgroupFd = OpenForWrite(Path.Join(dir, "cgroup.procs"));
+                    if (cgroupFd < 0)
+                        return Release(opened, fds, Fail(Other, $"cannot use the instance's cgroup {dir}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}"));
+                    fds.Add(cgroupFd);
+                    family = new CgroupFamily(dir);
+                }
+                else family = new GroupFamily(request.Name, Tracking.Subreaper);
+            }
             var owner = user is null ? null : new FileOwner(user.Uid, user.Gid);
             var stdout = OpenTarget(request.Stdout with { Owner = owner }, opened);
             var stderr = OpenTarget(request.Stderr with { Owner = owner }, opened);
@@ -134,10 +157,11 @@ public sealed class PosixSpawner : IProcessSpawner
             var (errRead, errWrite) = stderr is null ? (-1, -1) : Pipe(fds);
 
             var plan = new SpawnPlan(path, [.. request.Argv], [.. environment.Select(kv => kv.Key + "=" + kv.Value)], request.WorkingDir,
-                outWrite, errWrite, request.Umask ?? daemonUmask, user);
+                outWrite, errWrite, request.Umask ?? daemonUmask, user, cgroupFd);
             var rc = NativeSpawn.Run(plan, out var pid, out var step);
             if (outWrite >= 0) CloseFd(fds, outWrite);
             if (errWrite >= 0) CloseFd(fds, errWrite);
+            if (cgroupFd >= 0) CloseFd(fds, cgroupFd);
             if (rc != 0) return Release(opened, fds, Explain(rc, step, path, request));
 
             var pidfd = LibC.pidfd_open(pid, 0);
@@ -152,7 +176,7 @@ public sealed class PosixSpawner : IProcessSpawner
             var streams = new List<OutputStream>(2);
             if (stdout is not null) streams.Add(new OutputStream(OutputPump.Shared, outRead, stdout, stats));
             if (stderr is not null) streams.Add(new OutputStream(OutputPump.Shared, errRead, stderr, stats));
-            var child = new PosixChildProcess(pid, pidfd, [.. streams], stats);
+            var child = new PosixChildProcess(pid, pidfd, [.. streams], stats, family, request.Leftovers);
             fds.Clear();
             opened.Clear();
             foreach (var s in streams) s.Start();
@@ -167,6 +191,28 @@ public sealed class PosixSpawner : IProcessSpawner
         {
             return Release(opened, fds, Fail(LogFileUnavailable, $"cannot open log file {e.Path}: {e.Message}"));
         }
+    }
+
+    /// <summary>Creates the instance's cgroup if needed. One that still holds processes is what an earlier run of
+    /// this slot left (a daemon that crashed): they are killed, so the new child never shares it. Null when usable.</summary>
+    private static string? EnterableCgroup(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot create the instance's cgroup {dir}: {e.Message}";
+        }
+        if (CgroupTree.Populated(dir)) CgroupTree.Signal(dir, Signals.SIGKILL);
+        return null;
+    }
+
+    private static unsafe int OpenForWrite(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return Tmds.Linux.LibC.open(p, Tmds.Linux.LibC.O_WRONLY | Tmds.Linux.LibC.O_CLOEXEC, 0);
     }
 
     private LogFile? OpenTarget(OutputTarget target, List<LogFile> opened)
@@ -216,7 +262,9 @@ public sealed class PosixSpawner : IProcessSpawner
         ChildEnvironment.Account? account = user is not null ? new(user.Name, user.Home, user.Shell)
             : request.InheritEnv.Everything ? null
             : OwnAccount.Value;
-        return ChildEnvironment.Build(Environment.GetEnvironmentVariables(), request.InheritEnv, account, request.Env);
+        var environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), request.InheritEnv, account, request.Env);
+        environment[InstanceVariable.Name] = request.Name;
+        return environment;
     }
 
     /// <summary>The daemon's own account, for the login variables of a clean environment without <c>user</c>.</summary>

@@ -80,6 +80,122 @@ public static class SafeFile
         }
     }
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/> atomically: written to <c>NAME.tmp</c> in the
+    /// same (checked) directory, mode 0600, then renamed over it, so a reader sees the old file or the new one,
+    /// never half of one. No fsync: a crash may lose the last write, never leave a torn file.
+    /// </summary>
+    public static unsafe void ReplaceAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        if (!path.StartsWith('/')) path = Path.GetFullPath(path);
+        var trusted = Trusted(null);
+        var dir = WalkToParent(path, trusted, out var name);
+        try
+        {
+            var temp = name + ".tmp";
+            var tempBytes = Encoding.UTF8.GetBytes(temp + "\0");
+            fixed (byte* t = tempBytes) unlinkat(dir, t, 0);
+            var fd = OpenAt(dir, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180 /* 0600 */);
+            if (fd < 0) throw new IOException($"cannot create {path}.tmp: {Message(errno)}");
+            try
+            {
+                fixed (byte* c = content)
+                {
+                    var done = 0;
+                    while (done < content.Length)
+                    {
+                        var n = (long)write(fd, c + done, content.Length - done);
+                        if (n < 0)
+                        {
+                            if (errno == 4 /* EINTR */) continue;
+                            throw new IOException($"cannot write {path}.tmp: {Message(errno)}");
+                        }
+                        done += (int)n;
+                    }
+                }
+            }
+            catch
+            {
+                close(fd);
+                fixed (byte* t = tempBytes) unlinkat(dir, t, 0);
+                throw;
+            }
+            close(fd);
+            var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
+            fixed (byte* t = tempBytes)
+            fixed (byte* n = nameBytes)
+            {
+                if (Native.LibC.renameat(dir, t, dir, n) != 0)
+                {
+                    var error = Marshal.GetLastPInvokeError();
+                    unlinkat(dir, t, 0);
+                    throw new IOException($"cannot rename {path}.tmp to {path}: {Message(error)}");
+                }
+            }
+        }
+        finally
+        {
+            close(dir);
+        }
+    }
+
+    /// <summary>The content of <paramref name="path"/>, or null when it does not exist; refused (IOException) unless
+    /// the walk is safe and the file is a regular file of the daemon's user (or root), not writable by group or
+    /// others, with one link: for files whose content the daemon acts on (the state file names pids to stop).</summary>
+    public static unsafe byte[]? ReadTrusted(string path, int maxBytes)
+    {
+        if (!path.StartsWith('/')) path = Path.GetFullPath(path);
+        var trusted = Trusted(null);
+        int dir;
+        try
+        {
+            dir = WalkToParent(path, trusted, out _, create: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        try
+        {
+            var fd = OpenAt(dir, Path.GetFileName(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+            if (fd < 0)
+            {
+                if (errno == ENOENT) return null;
+                throw new IOException(errno == 40 ? $"refusing {path}: it is a symbolic link" : $"{path}: {Message(errno)}");
+            }
+            try
+            {
+                Check(fd, path, trusted);
+                var st = Stat(fd);
+                if ((st.Mode & S_IFMT) != S_IFREG) throw new IOException($"refusing {path}: not a regular file");
+                if ((st.Mode & 0x12) != 0) throw new IOException($"refusing {path}: it is writable by group or others");
+                var buffer = new byte[maxBytes + 1];
+                var total = 0;
+                fixed (byte* b = buffer)
+                {
+                    while (total < buffer.Length)
+                    {
+                        var n = (long)read(fd, b + total, buffer.Length - total);
+                        if (n < 0 && errno == 4) continue;
+                        if (n < 0) throw new IOException($"cannot read {path}: {Message(errno)}");
+                        if (n == 0) break;
+                        total += (int)n;
+                    }
+                }
+                if (total > maxBytes) throw new IOException($"refusing {path}: larger than {maxBytes} bytes");
+                return buffer[..total];
+            }
+            finally
+            {
+                close(fd);
+            }
+        }
+        finally
+        {
+            close(dir);
+        }
+    }
+
     /// <summary>Checks that <paramref name="path"/> could be opened safely (creating it, and missing directories,
     /// when absent) and closes it again. For files another component opens by name (the daemon's own log).</summary>
     public static void Check(string path, FileOwner? owner = null) => close(OpenForWrite(path, owner));
@@ -91,7 +207,8 @@ public static class SafeFile
     }
 
     /// <summary>An O_PATH descriptor of the parent directory of <paramref name="path"/>, every step checked.</summary>
-    private static int WalkToParent(string path, uint[] trusted, out string name)
+    /// <param name="create">Create missing directories (writing); else a missing one throws FileNotFoundException.</param>
+    private static int WalkToParent(string path, uint[] trusted, out string name, bool create = true)
     {
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
         if (parts.Count == 0 || parts[^1] is "." or "..") throw new IOException($"{path}: not a file path");
@@ -107,6 +224,7 @@ public static class SafeFile
                 var part = parts[i];
                 if (part is "." or "") { i++; continue; }
                 var next = OpenAt(dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+                if (next < 0 && errno == ENOENT && !create) throw new FileNotFoundException($"{Join(where, part)} does not exist");
                 if (next < 0 && errno == ENOENT)
                 {
                     if (MkdirAt(dir, part) != 0 && errno != EEXIST)

@@ -38,6 +38,8 @@ public sealed record Response
 
     /// <summary><c>version</c>: the daemon's version.</summary>
     public string? DaemonVersion { get; init; }
+    /// <summary><c>version</c>: how the daemon tracks its programs' processes (e.g. <c>cgroup v2 (/sys/fs/cgroup/…)</c>).</summary>
+    public string? ProcessTracking { get; init; }
 
     public static Response Success() => new() { Ok = true };
 

@@ -201,6 +201,7 @@ internal sealed class CommandHandlers(CtlContext ctx, CommandTree tree)
         if (response is null) return _failure;
         if (!response.Ok) return ctx.ReportError(response.Error!);
         ctx.Out.WriteLine($"taskmasterd {response.DaemonVersion}");
+        if (response.ProcessTracking is { } tracking) ctx.Out.WriteLine($"process tracking: {tracking}");
         return ExitCodes.Ok;
     }
 

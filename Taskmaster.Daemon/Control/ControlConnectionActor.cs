@@ -236,7 +236,7 @@ public sealed class ControlConnectionActor : ReceiveActor, IWithTimers
         switch (request.Command)
         {
             case Commands.Version:
-                Send(new Response { Ok = true, DaemonVersion = _settings.DaemonVersion });
+                Send(new Response { Ok = true, DaemonVersion = _settings.DaemonVersion, ProcessTracking = _settings.ProcessTracking });
                 ReadNext();
                 return;
             case Commands.Pid when request.Targets is null or { Count: 0 }:

@@ -56,9 +56,14 @@ public sealed class BoundControlSocket(string path, Socket socket, uint? groupId
 
     /// <summary>Start the listener actor, write the pid file, and tell a waiting parent that we are up.</summary>
     /// <param name="requestExit">How a <c>shutdown</c> request ends the daemon (e.g. StopApplication).</param>
-    public IActorRef Start(ActorSystem system, IActorRef configActor, string? pidFileOption, Action requestExit)
+    /// <param name="processTracking">How programs' processes are tracked, for <c>version</c>.</param>
+    public IActorRef Start(ActorSystem system, IActorRef configActor, string? pidFileOption, Action requestExit,
+        string? processTracking = null)
     {
-        var settings = new ControlSettings(configActor, PeerPolicy.ForCurrentUser(groupId), requestExit);
+        var settings = new ControlSettings(configActor, PeerPolicy.ForCurrentUser(groupId), requestExit)
+        {
+            ProcessTracking = processTracking,
+        };
         var listener = system.ActorOf(ControlListenerActor.Props(socket, Path, settings), "control");
         _listening = true;
         if ((pidFileOption ?? configPidFile) is { } pidFile) PidFile.Write(pidFile);

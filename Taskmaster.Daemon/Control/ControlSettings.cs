@@ -45,6 +45,9 @@ public sealed record ControlSettings(IActorRef Supervisor, PeerPolicy Policy, Ac
     /// <summary>How often followed log files are checked for new data.</summary>
     public TimeSpan FollowInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How programs' processes are tracked (cgroup v2 or process groups), for <c>version</c>.</summary>
+    public string? ProcessTracking { get; init; }
+
     public string DaemonVersion { get; init; } =
         typeof(ControlSettings).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }

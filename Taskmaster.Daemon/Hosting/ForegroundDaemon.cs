@@ -31,16 +31,18 @@ public static class ForegroundDaemon
     public static int Run(DaemonOptions options)
     {
         BoundControlSocket? control = null;
+        DaemonProcesses? processes = null;
         return Run(options, new DaemonHooks
         {
             // Bound before any program starts: a live daemon on the socket stops us here.
             BeforeStart = config => control = ControlPlane.Bind(options.Socket, config.Daemon),
-            Started = (system, root, exit) => control!.Start(system, root, options.PidFile, exit),
-        });
+            Started = (system, root, exit) => control!.Start(system, root, options.PidFile, exit, processes!.Tracking),
+        }, config => processes = SpawnerFactory.Create(config, control!.Path));
     }
 
     /// <summary>The daemon with the real process layer and <paramref name="hooks"/>.</summary>
-    public static int Run(DaemonOptions options, DaemonHooks hooks)
+    /// <param name="createSpawner">The real process layer, made once the config is loaded and the socket bound.</param>
+    private static int Run(DaemonOptions options, DaemonHooks hooks, Func<TaskmasterConfig, DaemonProcesses> createSpawner)
     {
         // First thing: SIGCHLD back to default, fds 0-2 open, exit watcher and output pump up. Process-wide, and it
         // takes SIGCHLD away from System.Diagnostics.Process: only for the real daemon, never inside a test host.
@@ -50,13 +52,13 @@ public static class ForegroundDaemon
             Console.Error.WriteLine($"taskmasterd: cannot start programs: {why}; not started");
             return Failed;
         }
-        return Run(options, SpawnerFactory.Create, hooks);
+        return Run(options, createSpawner, hooks);
     }
 
     /// <param name="options">The command line.</param>
     /// <param name="createSpawner">The process layer; this overload does not initialise the real one.</param>
     /// <param name="hooks">What other parts of the daemon add (the control plane).</param>
-    public static int Run(DaemonOptions options, Func<IProcessSpawner> createSpawner, DaemonHooks hooks)
+    public static int Run(DaemonOptions options, Func<TaskmasterConfig, DaemonProcesses> createSpawner, DaemonHooks hooks)
     {
         // Before any program can start: the notify variables are taken out of the environment children inherit.
         using var notify = SystemdNotify.FromEnvironment();
@@ -97,7 +99,7 @@ public static class ForegroundDaemon
             foreach (var warning in load.Warnings) Log.Warning("config warning: {Warning}", warning.ToString());
             try
             {
-                return RunAsync(options, config, createSpawner(), hooks, notify).GetAwaiter().GetResult();
+                return RunAsync(options, config, createSpawner(config), hooks, notify).GetAwaiter().GetResult();
             }
             catch (Exception e)
             {
@@ -111,7 +113,7 @@ public static class ForegroundDaemon
         }
     }
 
-    private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner,
+    private static async Task<int> RunAsync(DaemonOptions options, TaskmasterConfig config, DaemonProcesses processes,
         DaemonHooks hooks, SystemdNotify? notify)
     {
         IActorRef? root = null;
@@ -127,7 +129,7 @@ public static class ForegroundDaemon
                 root?.Tell(SupervisorProtocol.ReopenLogs.Instance);
             });
 
-        using var host = BuildHost(options, config, spawner);
+        using var host = BuildHost(options, config, processes);
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();
         // Once the actor system runs, the daemon logs through it too, so its lines stay in order with the actors'.
@@ -162,12 +164,28 @@ public static class ForegroundDaemon
             {
                 log.Error("programs did not all stop in time; the actor system will kill what is left");
             }
+            // The last word of the state file: nothing runs, and who was stopped by an operator.
+            if (processes.StateFile is not null)
+            {
+                try
+                {
+                    var writer = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<StateFileActor>();
+                    await writer.Ask<StateFileActor.Flushed>(StateFileActor.Flush.Instance, TimeSpan.FromSeconds(5));
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+                {
+                    log.Warning("the state file could not be written before exit");
+                }
+            }
         }
         await host.StopAsync();
+        // Every instance's cgroup is empty now; what is not (a program that could not be stopped) stays, for the
+        // next daemon on this socket to find.
+        processes.Cgroups?.RemoveEmpty();
         return Ok;
     }
 
-    private static IHost BuildHost(DaemonOptions options, TaskmasterConfig config, IProcessSpawner spawner)
+    private static IHost BuildHost(DaemonOptions options, TaskmasterConfig config, DaemonProcesses processes)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<IHostLifetime, SignalOwnedLifetime>();
@@ -190,8 +208,12 @@ public static class ForegroundDaemon
             });
             akka.WithActors((system, registry) =>
             {
+                // The state file's writer first: it must see the first transitions of autostart.
+                if (processes.StateFile is { } statePath)
+                    registry.Register<StateFileActor>(system.ActorOf(
+                        StateFileActor.Props(statePath, processes.Socket, config, processes.HeldStopped, processes.Cgroups), "state-file"));
                 var root = system.ActorOf(
-                    ConfigActor.Props(config, () => ConfigLoader.Load(options.ConfigPath), spawner), "config");
+                    ConfigActor.Props(config, () => ConfigLoader.Load(options.ConfigPath), processes.Spawner, processes.HeldStopped), "config");
                 registry.Register<ConfigActor>(root);
             });
         });

@@ -82,9 +82,9 @@ public sealed class ExitAndSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task Descendants_outliving_the_leader_are_left_alone_by_default()
+    public async Task Descendants_outliving_the_leader_are_left_alone_with_leftovers_keep()
     {
-        using var child = spawner.Start(Shell(LeaderWithAStubbornChild));
+        using var child = spawner.Start(Shell(LeaderWithAStubbornChild) with { Leftovers = LeftoverPolicy.Keep });
         await Eventually.HoldsAsync(() => LiveMembersOfGroup(child.Pid).Count(p => RunsIgnoringTerm(p, "sleep")) == 1,
             "the stubborn sleep ignores SIGTERM");
         Assert.True(child.SignalGroup(Signals.SIGTERM));

@@ -42,7 +42,7 @@ public sealed class ForegroundDaemonTests
             Started = (_, root, exit) => started.SetResult((root, exit)),
         };
         var options = new DaemonOptions(dir.File("conf"), NoDaemon: true, Socket: null, PidFile: null, LogLevel: null);
-        var run = Task.Run(() => ForegroundDaemon.Run(options, () => spawner, hooks), TestContext.Current.CancellationToken);
+        var run = Task.Run(() => ForegroundDaemon.Run(options, _ => new DaemonProcesses(spawner), hooks), TestContext.Current.CancellationToken);
 
         var (root, exit) = await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.Equal(0, spawnsWhenBound);

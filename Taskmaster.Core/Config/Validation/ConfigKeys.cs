@@ -10,7 +10,7 @@ internal static class ConfigKeys
     public static readonly string[] TopLevel = [Daemon, Programs];
 
     public static readonly string[] DaemonKeys =
-        ["socket", "socket_mode", "socket_group", "logfile", "logdir", "loglevel", "pidfile", "umask", "syslog"];
+        ["socket", "socket_mode", "socket_group", "logfile", "logdir", "loglevel", "pidfile", "umask", "syslog", "cgroups", "statefile"];
 
     public static readonly string[] SyslogKeys = ["socket", "facility"];
 
@@ -19,7 +19,12 @@ internal static class ConfigKeys
         "cmd", "numprocs", "autostart", "autorestart", "exitcodes", "startretries", "starttime", "stopsignal",
         "stoptime", "stdout", "stderr", "stdout_maxbytes", "stdout_backups", "stderr_maxbytes", "stderr_backups",
         "env", "inherit_env", "workingdir", "umask", "user", "backoff_initial", "backoff_factor", "backoff_max",
+        "leftovers",
     ];
+
+    public static readonly string[] LeftoverModes = ["kill", "keep"];
+
+    public static readonly string[] CgroupModes = ["auto", "off"];
 
     /// <summary>supervisord's names (and other common ones) for our keys.</summary>
     public static readonly FrozenDictionary<string, string> ProgramAliases = new Dictionary<string, string>

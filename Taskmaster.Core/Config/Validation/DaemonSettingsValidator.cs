@@ -62,6 +62,14 @@ internal static class DaemonSettingsValidator
                     else if (ValueReader.Choice(value, path, d, ConfigKeys.LogLevels, out var level))
                         settings = settings with { LogLevel = level };
                     break;
+                case "statefile":
+                    if (PathReader.Path(value, path, d, baseDirectory, out var stateFile))
+                        settings = settings with { StateFile = stateFile };
+                    break;
+                case "cgroups":
+                    if (ValueReader.Choice(value, path, d, ConfigKeys.CgroupModes, out var cgroups))
+                        settings = settings with { Cgroups = cgroups == "auto" };
+                    break;
                 case "syslog":
                     if (Syslog(value, path, d, out var syslog))
                         settings = settings with { Syslog = syslog };

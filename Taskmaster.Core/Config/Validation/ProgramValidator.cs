@@ -65,6 +65,8 @@ internal static partial class ProgramValidator
                 "umask" => ValueReader.Octal(value, keyPath, d, Convert.ToInt32("777", 8), "octal digits from 0 to 0777, e.g. 022 or \"0077\"", out var mask)
                     ? spec with { Umask = mask } : spec,
                 "user" => User(value, keyPath, d) is { } user ? spec with { User = user } : spec,
+                "leftovers" => ValueReader.Choice(value, keyPath, d, ConfigKeys.LeftoverModes, out var left)
+                    ? spec with { Leftovers = left == "keep" ? Leftovers.Keep : Leftovers.Kill } : spec,
                 _ => spec,
             };
         }

@@ -11,7 +11,7 @@ internal static unsafe partial class LibC
     private const string Lib = "libc";
 
     public const int SigInfoSize = 128;
-    public const int P_PIDFD = 3, WEXITED = 4, WNOHANG = 1;
+    public const int P_PID = 1, P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000;
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
     public const int SiCodeOffset = 8, SiPidOffset = 16, SiStatusOffset = 24;
 
@@ -29,6 +29,8 @@ internal static unsafe partial class LibC
 
     public const int RLIMIT_NOFILE = 7;
     [LibraryImport(Lib)] public static partial int getrlimit(int resource, RLimit* limit);
+
+    [LibraryImport(Lib, SetLastError = true)] public static partial int renameat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] public static partial nint opendir(string name);
     [LibraryImport(Lib)] public static partial nint readdir(nint dir);

@@ -38,7 +38,7 @@ internal static unsafe class NativeSpawn
                 SetIds = plan.User is null ? 0 : 1,
                 Uid = plan.User?.Uid ?? 0,
                 Gid = plan.User?.Gid ?? 0,
-                CgroupFd = -1,
+                CgroupFd = plan.CgroupProcsFd,
             };
             var rc = SpawnStub.Run(&request, out pid);
             failedStep = rc == 0 ? SpawnStub.Step.None : (SpawnStub.Step)request.FailedStep;

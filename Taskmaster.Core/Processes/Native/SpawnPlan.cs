@@ -13,4 +13,5 @@ internal sealed record SpawnPlan(
     int StdoutFd,
     int StderrFd,
     int Umask,
-    UserAccount? User);
+    UserAccount? User,
+    int CgroupProcsFd = -1);
