@@ -26,7 +26,10 @@ namespace Taskmaster.Actors.Instances;
 /// </summary>
 public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
 {
-    private const string StartTimeKey = "starttime", StopTimeKey = "stoptime", BackoffKey = "backoff";
+    private const string StartTimeKey = "starttime", StopTimeKey = "stoptime", BackoffKey = "backoff", StuckKey = "stuck";
+
+    /// <summary>How long a process may outlive its SIGKILL before it is reported stuck (in the kernel, state D).</summary>
+    public static readonly TimeSpan StuckAfter = TimeSpan.FromMilliseconds(PosixChildProcess.StuckAfterMs);
 
     private sealed record ChildExited(IChildProcess Child, ExitStatus Status);
 
@@ -43,6 +46,11 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
     private sealed record BackoffElapsed
     {
         public static readonly BackoffElapsed Instance = new();
+    }
+
+    private sealed record StuckCheck
+    {
+        public static readonly StuckCheck Instance = new();
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -225,10 +233,22 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             _log.Warning("{Instance} still alive {StopTime} s after {Signal}: sending SIGKILL to process group {Pid}",
                 Name, _spec.StopTime.TotalSeconds, Signals.Name(_spec.StopSignal), child.Pid);
             child.SignalGroup(Signals.SIGKILL);
+            Timers.StartSingleTimer(StuckKey, StuckCheck.Instance, StuckAfter);
+        });
+        Receive<StuckCheck>(_ =>
+        {
+            // SIGKILL cannot be ignored; a process that outlives it is waiting in the kernel. Say so, answer whoever
+            // waits for the stop (a shutdown must not hang on it), and keep watching: its exit is still reaped.
+            var state = child.KernelState ?? "exited, but its leftovers are still there";
+            var reason = $"pid {child.Pid} is still there {StuckAfter.TotalSeconds:0} s after SIGKILL: {state}";
+            _log.Error("{Instance} {Reason}", Name, reason);
+            _status = _status with { Description = "stuck: " + reason };
+            Answer(_stopWaiters, false, "could not be stopped: " + reason);
         });
         Receive<ChildExited>(m => m.Child == child, m =>
         {
             Timers.Cancel(StopTimeKey);
+            Timers.Cancel(StuckKey);
             Reap(child);
             TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status);
             Become(Stopped);
@@ -344,11 +364,11 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>What the process layer stopped along with the leader, for the transition's reason.</summary>
-    private static string LeftoversOf(IChildProcess child) => child.LeftoversStopped switch
+    private static string LeftoversOf(IChildProcess child) => (child.LeftoversStopped, child.LeftoversStuck) switch
     {
-        0 => "",
-        1 => "; stopped 1 leftover process",
-        var n => $"; stopped {n} leftover processes",
+        (0, _) => "",
+        (var n, 0) => $"; stopped {n} leftover process{(n == 1 ? "" : "es")}",
+        (var n, var stuck) => $"; stopped {n - stuck} of {n} leftover processes, {stuck} stuck in the kernel after SIGKILL",
     };
 
     private void Reap(IChildProcess child)

@@ -121,6 +121,13 @@ public interface IChildProcess : IDisposable
     /// known once <see cref="OnExit"/> callbacks run.</summary>
     int LeftoversStopped => 0;
 
+    /// <summary>Of those, how many were still there a few seconds after SIGKILL (stuck in the kernel).</summary>
+    int LeftoversStuck => 0;
+
+    /// <summary>The leader's process state from <c>/proc</c> in words (<c>D (uninterruptible sleep: …)</c>), or
+    /// null when it has exited. Read when asked.</summary>
+    string? KernelState => null;
+
     /// <summary>Output bytes dropped because a log file could not be written or its disk hung (0 when nothing was).</summary>
     long DroppedOutputBytes => 0;
 

@@ -144,8 +144,6 @@ public sealed class PosixChildProcess : IChildProcess
     /// its family is being stopped.</param>
     internal unsafe bool TryReap(Action<int> unwatch, Action cleaning)
     {
-        ExitStatus status;
-        Action<ExitStatus>? callbacks;
         lock (gate)
         {
             if (reaped) return true;
@@ -180,17 +178,35 @@ public sealed class PosixChildProcess : IChildProcess
             }
             else
             {
-                if (family!.Leftovers(Pid) > 0)
+                if (family!.Leftovers(Pid) is var left and > 0)
                 {
                     if (!finalKillSent && (killRestOfGroup || Environment.TickCount64 >= killAt))
                     {
                         family.Signal(Pid, Signals.SIGKILL);
                         finalKillSent = true;
+                        killAt = Environment.TickCount64 + StuckAfterMs;
                     }
-                    return false;
+                    else if (finalKillSent && Environment.TickCount64 >= killAt)
+                    {
+                        // Still there after SIGKILL: stuck in the kernel (state D). The exit is reported anyway, so
+                        // that the instance can move on; what is stuck goes once the kernel lets it.
+                        LeftoversStuck = left;
+                    }
+                    if (LeftoversStuck == 0) return false;
                 }
                 LibC.waitid(LibC.P_PIDFD, pidfd, info, LibC.WEXITED | LibC.WNOHANG);
             }
+        }
+        return Finish(unwatch);
+    }
+
+    /// <summary>After the leader is reaped: closes the pidfd, releases the family and runs the exit callbacks.</summary>
+    private bool Finish(Action<int> unwatch)
+    {
+        ExitStatus status;
+        Action<ExitStatus>? callbacks;
+        lock (gate)
+        {
             status = exitStatus;
             reaped = true;
             callbacks = onExit;
@@ -198,11 +214,38 @@ public sealed class PosixChildProcess : IChildProcess
             unwatch(pidfd);
             Tmds.Linux.LibC.close(pidfd);
             pidfd = -1;
-            family?.Release();
+            if (LeftoversStuck == 0) family?.Release();
         }
         Notify(callbacks, status);
         exited.TrySetResult(status);
         return true;
+    }
+
+    /// <summary>How long a process may stay after SIGKILL before it counts as stuck in the kernel.</summary>
+    public const int StuckAfterMs = 5000;
+
+    /// <summary>Leftovers still there <see cref="StuckAfterMs"/> after their SIGKILL (stuck in the kernel): the exit
+    /// was reported without them.</summary>
+    public int LeftoversStuck { get; private set; }
+
+    /// <summary>The leader's state as <c>/proc</c> shows it, in words (<c>D (uninterruptible sleep)</c>), or null
+    /// when it is gone.</summary>
+    public string? KernelState
+    {
+        get
+        {
+            if (exited.Task.IsCompleted || Families.ProcTable.Read(Pid) is not { } e) return null;
+            return e.State switch
+            {
+                'R' => "R (running)",
+                'S' => "S (sleeping)",
+                'D' => "D (uninterruptible sleep: waiting in the kernel, e.g. on a hung disk or NFS server)",
+                'T' => "T (stopped by a signal)",
+                't' => "t (stopped by a debugger)",
+                'Z' => "Z (exited, waiting to be reaped)",
+                var c => c.ToString(),
+            };
+        }
     }
 
     /// <summary>On the watcher thread, which must survive whatever a callback does.</summary>

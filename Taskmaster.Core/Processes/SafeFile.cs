@@ -89,9 +89,20 @@ public static class SafeFile
     {
         if (!path.StartsWith('/')) path = Path.GetFullPath(path);
         var trusted = Trusted(null);
+        if (IsKernelPath(path) || path.StartsWith("/sys/", StringComparison.Ordinal))
+            throw new IOException($"refusing {path}: not a place for a file the daemon replaces");
         var dir = WalkToParent(path, trusted, out var name);
         try
         {
+            // Only a regular file is ever replaced (never a device, a FIFO, a directory or a symlink).
+            var existing = OpenAt(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (existing >= 0)
+            {
+                var st = Stat(existing);
+                close(existing);
+                if ((st.Mode & S_IFMT) != S_IFREG) throw new IOException($"refusing {path}: not a regular file");
+                if (!trusted.Contains(st.Uid)) throw new IOException($"refusing {path}: it is owned by uid {st.Uid}");
+            }
             var temp = name + ".tmp";
             var tempBytes = Encoding.UTF8.GetBytes(temp + "\0");
             fixed (byte* t = tempBytes) unlinkat(dir, t, 0);

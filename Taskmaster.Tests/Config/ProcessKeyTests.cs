@@ -157,3 +157,46 @@ public class ProcessKeyTests
         Assert.Equal(("programs.web.backoff_max", 5), (e.KeyPath, e.Line));
     }
 }
+
+/// <summary>The crash-safety keys: <c>leftovers</c> per program, <c>cgroups</c> and <c>statefile</c> for the daemon.</summary>
+public class CrashSafetyKeyTests
+{
+    [Fact]
+    public void Leftovers_default_to_kill_and_keep_is_read()
+    {
+        Assert.Equal(Leftovers.Kill, ConfigAssert.Program("cmd: /bin/true\n").Leftovers);
+        Assert.Equal(Leftovers.Keep, ConfigAssert.Program("cmd: /bin/true\nleftovers: keep\n").Leftovers);
+    }
+
+    [Fact]
+    public void Leftovers_other_than_kill_or_keep_is_an_error_at_its_line()
+    {
+        var e = ConfigAssert.ProgramError("cmd: /bin/true\nleftovers: ignore\n");
+        Assert.Equal(("programs.web.leftovers", 4), (e.KeyPath, e.Line));
+        Assert.Contains("kill, keep", e.Message);
+    }
+
+    [Fact]
+    public void Changing_leftovers_restarts_the_program_on_reload()
+    {
+        var kill = ConfigAssert.Program("cmd: /bin/true\n");
+        Assert.True(kill.RunsDifferentlyFrom(kill with { Leftovers = Leftovers.Keep }));
+    }
+
+    [Fact]
+    public void Cgroups_and_statefile_are_read()
+    {
+        var d = ConfigAssert.Valid("taskmasterd:\n  cgroups: off\n  statefile: /var/lib/tm/state\nprograms:\n").Daemon;
+        Assert.False(d.Cgroups);
+        Assert.Equal("/var/lib/tm/state", d.StateFile);
+        Assert.True(ConfigAssert.Valid("programs:\n").Daemon.Cgroups);
+        Assert.Null(ConfigAssert.Valid("programs:\n").Daemon.StateFile);
+    }
+
+    [Fact]
+    public void Cgroups_other_than_auto_or_off_is_an_error()
+    {
+        var e = ConfigAssert.Error("taskmasterd:\n  cgroups: yes please\nprograms:\n");
+        Assert.Equal(("taskmasterd.cgroups", 2), (e.KeyPath, e.Line));
+    }
+}

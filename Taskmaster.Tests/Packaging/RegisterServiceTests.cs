@@ -44,6 +44,8 @@ public sealed class RegisterServiceTests : IDisposable
         Assert.Contains("Type=notify", unit);
         Assert.Contains("ExecStartPre=/opt/tm/bin/taskmasterd --check /etc/tm", unit);
         Assert.Contains("KillMode=mixed", unit);
+        Assert.Contains("Delegate=yes", unit);
+        Assert.Contains("RuntimeDirectoryPreserve=yes", unit);
         Assert.DoesNotContain("@", unit);
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterd")));
         Assert.True(File.Exists(_root.File("opt/tm/bin/taskmasterctl")));

@@ -121,6 +121,17 @@ public sealed class CrashRecoveryTests
     }
 
     [Fact]
+    public async Task An_unwritable_state_file_is_logged_and_changes_nothing_else()
+    {
+        await using var daemon = new RealDaemon(ThreeSleepers, "  statefile: /proc/taskmaster-test/taskmasterd.state\n");
+        await daemon.StartAsync();
+        await RunningPids(daemon, 3);
+        Assert.Contains("cannot write the state file", daemon.Output);
+        var stop = await daemon.Ctl("stop", "all");
+        Assert.True(stop.ExitCode == 0, stop.Output);
+    }
+
+    [Fact]
     public async Task What_an_operator_stopped_stays_stopped_across_a_daemon_restart_and_a_reload()
     {
         const string Two = """
