@@ -291,7 +291,12 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             var sent = child.SignalGroup(m.Number);
             Reply(m.ReplyTo, sent, sent ? $"sent {Signals.Name(m.Number)}" : "not running");
         });
-        Receive<InstanceProtocol.GetStatus>(m => m.ReplyTo.Tell(child.IsSuspended ? _status with { Suspended = true } : _status));
+        Receive<InstanceProtocol.GetStatus>(m =>
+        {
+            var status = child.IsSuspended ? _status with { Suspended = true } : _status;
+            if (child.OutputProblem is { } problem) status = status with { Description = $"{status.Description}; output dropped: {problem}" };
+            m.ReplyTo.Tell(status);
+        });
         Receive<InstanceProtocol.ReopenLogs>(_ => child.ReopenLogs());
         Receive<ChildExited>(m => Reap(m.Child));
     }

@@ -131,6 +131,9 @@ public interface IChildProcess : IDisposable
     /// <summary>Output bytes dropped because a log file could not be written or its disk hung (0 when nothing was).</summary>
     long DroppedOutputBytes => 0;
 
+    /// <summary>Why its output is being dropped now (a full disk, an unwritable file), or null.</summary>
+    string? OutputProblem => null;
+
     /// <summary>Completes once both output pipes reached end of file and what was read is written. Never faults.</summary>
     Task OutputCompleted => Task.CompletedTask;
 

@@ -59,6 +59,8 @@ public sealed class PosixChildProcess : IChildProcess
 
     public long DroppedOutputBytes => Output.DroppedBytes;
 
+    public string? OutputProblem => outputs.Select(o => o.File.Problem).FirstOrDefault(p => p is not null);
+
     /// <summary>Completes when both pipes reached end of file and everything read from them was written (or dropped).
     /// Never faults.</summary>
     public Task OutputCompleted { get; }

@@ -42,6 +42,23 @@ public static class ProtocolJson
     public static string SerializeStatus(IReadOnlyList<InstanceInfo> instances) =>
         JsonSerializer.Serialize(instances, Indented.IReadOnlyListInstanceInfo);
 
+    /// <summary>Runs every path of the protocol's JSON once (type initialisers, System.Text.Encodings.Web): the daemon
+    /// calls it before its first spawn, so that a control connection never needs a file descriptor to load code
+    /// (out of descriptors, a failed type initialiser would stay failed for the life of the process).</summary>
+    public static void Warm()
+    {
+        var line = ToLine(Serialize(new Request { Command = Commands.Status, Targets = ["all"] }));
+        _ = ParseRequest(line.AsSpan(0, line.Length - 1));
+        var response = Serialize(new Response
+        {
+            Ok = true,
+            Instances = [new InstanceInfo("web:0", "web", "RUNNING", 1, 0, "é\u2028<>&")],
+        });
+        _ = ParseResponse(Encoding.UTF8.GetBytes(response));
+        _ = SerializeStatus([]);
+        _ = Serialize(new StreamEvent { Kind = StreamEvent.Kinds.Log, Name = "web:0", Data = "x" });
+    }
+
     public static byte[] ToLine(string json)
     {
         var bytes = new byte[Encoding.UTF8.GetByteCount(json) + 1];

@@ -70,6 +70,9 @@ public static class ForegroundDaemon
             return InvalidConfig;
         }
 
+        // Loaded now, while descriptors are plenty: out of them later, a control connection must not need any.
+        Core.Protocol.ProtocolJson.Warm();
+
         // Whatever umask the daemon was started under (000 from a careless shell), its files and, by default, its
         // programs get the configured one.
         Tmds.Linux.LibC.umask((Tmds.Linux.mode_t)(uint)config.Daemon.Umask);

@@ -234,6 +234,7 @@ internal sealed class LogFile : IThreadPoolWorkItem
                     }
                     return false;
                 }
+                if (failing) problem = null;
                 failing = false;
                 if (overflowing) lock (gate) overflowing = false;
                 offset += (int)n;
@@ -287,5 +288,15 @@ internal sealed class LogFile : IThreadPoolWorkItem
         fd = -1;
     }
 
-    private void Report(string message) => report?.Invoke(new OutputProblem(Path, message));
+    private void Report(string message)
+    {
+        problem = $"{Path}: {message}";
+        report?.Invoke(new OutputProblem(Path, message));
+    }
+
+    private volatile string? problem;
+
+    /// <summary>Why output to this file is being dropped now (<c>PATH: write failed (No space left on device) …</c>),
+    /// or null while writes succeed.</summary>
+    public string? Problem => problem;
 }
