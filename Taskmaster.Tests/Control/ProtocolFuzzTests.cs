@@ -269,7 +269,7 @@ public class ProtocolFuzzTests
         key.Replace("_", "", StringComparison.Ordinal).Equals("dryrun", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A request-shaped object: a command (valid, unknown, odd-typed or missing), the known members with
-    /// right or wrong values, extra and duplicated members, in random order with random whitespace. Half are
+    /// right or wrong values, extra and duplicated members, in random order with random whitespace. Three in five are
     /// <c>clean</c>: well-typed members, valid JSON, <c>"v": 1</c>, so that they get past the parser and reach the
     /// command checks and the supervisor; the others are wild.</summary>
     private static readonly Gen<FuzzRequest> RequestLike =
@@ -281,7 +281,7 @@ public class ProtocolFuzzTests
                     (2, Quoted(UnknownCommand).Select(c => ("unknown", (string?)c))),
                     (1, OddTyped.Select(c => ("unknown", (string?)c))),
                     (1, Gen.Const(("unknown", (string?)null)))),
-                Gen.Bool)
+                Gen.Frequency((3, Gen.Const(true)), (2, Gen.Const(false))))
             .SelectMany(choice =>
             {
                 var ((kind, commandJson), clean) = choice;
