@@ -31,6 +31,8 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _programs = new(StringComparer.Ordinal);
     private TaskmasterConfig _config;
     private bool _shuttingDown;
+    private readonly Queue<(bool DryRun, IActorRef ReplyTo)> _waitingReloads = new();
+    private bool _reading;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -174,13 +176,43 @@ public sealed class ConfigActor : ReceiveActor, IWithTimers
             return;
         }
         if (!reload.DryRun) Context.System.EventStream.Publish(ReloadStarted.Instance);
+        _waitingReloads.Enqueue((reload.DryRun, replyTo));
+        if (!_reading) ReadNext();
+    }
+
+    /// <summary>
+    /// One reread at a time, in the order the reloads came: overlapping reads (a SIGHUP storm) would be applied in
+    /// the order they happen to finish, so a slow read of an older file could land after the read of the newest
+    /// one and leave the daemon on the older config.
+    /// </summary>
+    private void ReadNext()
+    {
+        if (!_waitingReloads.TryDequeue(out var next))
+        {
+            _reading = false;
+            return;
+        }
+        _reading = true;
+        var (dryRun, replyTo) = next;
         var reread = _reread;
         Task.Run(reread).PipeTo(Self,
-            success: result => new ConfigRead(result, reload.DryRun, replyTo),
-            failure: e => new ConfigRead(ConfigLoadResult.Fail([new ConfigError("", 0, 0, "", e.Message)]), reload.DryRun, replyTo));
+            success: result => new ConfigRead(result, dryRun, replyTo),
+            failure: e => new ConfigRead(ConfigLoadResult.Fail([new ConfigError("", 0, 0, "", e.Message)]), dryRun, replyTo));
     }
 
     private void OnConfigRead(ConfigRead read)
+    {
+        try
+        {
+            ApplyRead(read);
+        }
+        finally
+        {
+            ReadNext();
+        }
+    }
+
+    private void ApplyRead(ConfigRead read)
     {
         if (read.Result is not { IsValid: true, Config: { } next })
         {

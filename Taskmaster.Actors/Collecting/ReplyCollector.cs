@@ -7,7 +7,9 @@ namespace Taskmaster.Actors.Collecting;
 /// Gathers <c>expected</c> replies of type <typeparamref name="T"/> sent to it, then sends
 /// <c>complete(replies, timedOut: false)</c> to <c>replyTo</c> and stops. After <c>timeout</c> it completes with
 /// what it has (<c>timedOut: true</c>), so a caller never waits forever. This is how the daemon waits for outcomes
-/// with Tell only: the collector is the <c>ReplyTo</c> of every command it waits for.
+/// with Tell only: the collector is the <c>ReplyTo</c> of every command it waits for. A collector stopped before it
+/// finished (its parent stopped: a ProgramActor removed by a reload while an earlier reload still waited on it)
+/// completes with what it has (<c>timedOut: true</c>) as it stops, so that its caller is answered then, not never.
 /// </summary>
 public sealed class ReplyCollector<T> : ReceiveActor, IWithTimers
 {
@@ -21,6 +23,7 @@ public sealed class ReplyCollector<T> : ReceiveActor, IWithTimers
     private readonly IActorRef _replyTo;
     private readonly Func<ImmutableArray<T>, bool, object> _complete;
     private readonly TimeSpan _timeout;
+    private bool _finished;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -47,8 +50,15 @@ public sealed class ReplyCollector<T> : ReceiveActor, IWithTimers
         else Timers.StartSingleTimer("timeout", TimedOut.Instance, _timeout);
     }
 
+    protected override void PostStop()
+    {
+        if (!_finished) _replyTo.Tell(_complete(_replies.ToImmutable(), true));
+    }
+
     private void Finish(bool timedOut)
     {
+        if (_finished) return;
+        _finished = true;
         _replyTo.Tell(_complete(_replies.ToImmutable(), timedOut));
         Context.Stop(Self);
     }

@@ -231,6 +231,10 @@ public static class ForegroundDaemon
             var reply = await root.Ask<ReloadReply>(new Reload(DryRun: false), ReloadTimeout);
             if (reply is { Ok: true, Plan: { } plan })
                 log.Info("reload applied: {Plan}", ConfigActor.Describe(plan));
+            else if (reply is { Applied: true, Plan: { } late })
+                // Applied, but not every instance reported reaching its state in time: the new config is running.
+                log.Warning("reload applied: {Plan}; but {Problems}", ConfigActor.Describe(late),
+                    string.Join("; ", reply.Errors.Select(e => e.Message)));
             else
                 foreach (var error in reply.Errors) log.Error("reload rejected, the running config is kept: {Error}", error.ToString());
         }

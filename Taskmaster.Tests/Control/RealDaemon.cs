@@ -47,9 +47,16 @@ public sealed partial class RealDaemon : IAsyncDisposable
 
     private readonly string _daemonYaml;
 
-    /// <summary>Replace the programs section (for reload tests); <c>{dir}</c> is the temp directory.</summary>
-    public void WriteConfig(string programsYaml) =>
-        File.WriteAllText(ConfigPath,
+    private int _writes;
+
+    /// <summary>Replace the programs section (for reload tests); <c>{dir}</c> is the temp directory. The new file is
+    /// written beside the config and renamed over it, so a daemon reading the config at any moment (a reload racing
+    /// the write) sees the old file or the new one, never a half-written one: a truncated YAML document can well be
+    /// a valid config with fewer programs, which no daemon could tell from the real thing.</summary>
+    public void WriteConfig(string programsYaml)
+    {
+        var temp = $"{ConfigPath}.{Interlocked.Increment(ref _writes)}.tmp";
+        File.WriteAllText(temp,
             "taskmasterd:\n" +
             $"  socket: {SocketPath}\n" +
             $"  logdir: {Dir.File("log")}\n" +
@@ -57,6 +64,8 @@ public sealed partial class RealDaemon : IAsyncDisposable
             _daemonYaml.Replace("{dir}", Dir.Path) +
             "programs:\n" +
             programsYaml.Replace("{dir}", Dir.Path));
+        File.Move(temp, ConfigPath, overwrite: true);
+    }
 
     public async Task<RealDaemon> StartAsync()
     {

@@ -284,4 +284,37 @@ public sealed class ReloadTests(ITestOutputHelper output) : SupervisionTestKit(o
             reply.Outcomes.Select(o => $"{o.Name}: {o.Message}"));
         Assert.False(reply.Outcomes[1].Ok);
     }
+
+    [Fact]
+    public void Overlapping_reloads_apply_the_configs_in_the_order_they_were_read_so_the_last_one_wins()
+    {
+        // Two SIGHUPs in a row: the first reread is slow (it read the file before the second write, then took its
+        // time), the second is quick. The daemon must end on what the second one read, not on the slower first.
+        var calls = 0;
+        using var newerApplied = new ManualResetEventSlim();
+        Spawner.Before = r =>
+        {
+            if (r.Name == "newer") newerApplied.Set();
+            return null;
+        };
+        ConfigLoadResult Reread()
+        {
+            if (Interlocked.Increment(ref calls) > 1) return ConfigLoadResult.Ok(Config(Quick("newer")));
+            // Overlapping reads: the first returns once the second one's config is applied (and is then applied
+            // over it). Reads one after the other: the second cannot start before this one returns, which it does
+            // once it has waited in vain.
+            newerApplied.Wait(TimeSpan.FromSeconds(2), Ct);
+            return ConfigLoadResult.Ok(Config(Quick("older")));
+        }
+        var supervisor = Sys.ActorOf(ConfigActor.Props(Config(Quick("web")), Reread, Spawner));
+        AwaitTransition("web", ProcessState.Running);
+
+        supervisor.Tell(new SupervisorProtocol.Reload(false));
+        supervisor.Tell(new SupervisorProtocol.Reload(false));
+        var replies = new[] { ExpectMsg<ReloadReply>(TimeSpan.FromSeconds(10), cancellationToken: Ct), ExpectMsg<ReloadReply>(TimeSpan.FromSeconds(10), cancellationToken: Ct) };
+
+        Assert.All(replies, r => Assert.True(r.Applied));
+        Assert.Equal(["newer"], Status(supervisor).Select(s => s.Name));
+        Assert.Equal(2, calls);
+    }
 }
