@@ -11,9 +11,9 @@ namespace Taskmaster.Daemon.Hosting;
 
 /// <summary>
 /// Keeps the state file up to date from the event stream: every instance with a process (name, pid, its start time
-/// from <c>/proc</c>, its cgroup) and the instances an operator stopped. Changes are gathered for
-/// <see cref="Delay"/> and written at once (write + rename, no fsync), so a transition never waits for the disk and a
-/// restart storm costs one small write per interval. A write that fails (disk full, read-only) is logged once, and
+/// from <c>/proc</c>, its cgroup) and the instances an operator stopped. A change is written at once (write + rename,
+/// no fsync) unless the last write is less than <see cref="Delay"/> old; then the changes are gathered until it is, so
+/// a transition never waits for the disk and a restart storm costs one small write per interval. A write that fails (disk full, read-only) is logged once, and
 /// again when writing works again; the daemon carries on either way.
 /// </summary>
 public sealed class StateFileActor : ReceiveActor, IWithTimers
@@ -109,13 +109,21 @@ public sealed class StateFileActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Written at once when the last write is older than <see cref="Delay"/> (so a spawn is on disk
+    /// moments after it happened), else once that much time has passed since it (a burst costs one more write).</summary>
     private void Due()
     {
-        if (!Timers.IsTimerActive(WriteDue.Instance)) Timers.StartSingleTimer(WriteDue.Instance, WriteDue.Instance, Delay);
+        if (Timers.IsTimerActive(WriteDue.Instance)) return;
+        var since = Environment.TickCount64 - _lastWrite;
+        if (since >= (long)Delay.TotalMilliseconds) Write();
+        else Timers.StartSingleTimer(WriteDue.Instance, WriteDue.Instance, Delay - TimeSpan.FromMilliseconds(since));
     }
+
+    private long _lastWrite = long.MinValue / 2;
 
     private void Write()
     {
+        _lastWrite = Environment.TickCount64;
         var snapshot = new StateSnapshot(_socket, Environment.ProcessId, [.. _running.Values.OrderBy(r => r.Name, StringComparer.Ordinal)],
             _held.ToImmutableSortedSet(StringComparer.Ordinal));
         try

@@ -61,6 +61,10 @@ public sealed class CrashRecoveryTests
         await using var daemon = new RealDaemon(ThreeSleepers, $"  cgroups: {cgroups}\n");
         await daemon.StartAsync();
         var old = await RunningPids(daemon, 3);
+        // Recorded moments after the spawn; the crash comes after that.
+        var stateFile = daemon.Dir.File("run/taskmasterd.state");
+        await Eventually.HoldsAsync(() => File.Exists(stateFile) && old.All(p => File.ReadAllText(stateFile).Contains($"\"pid\": {p},")),
+            "the state file records the three pids");
         await KillDaemon(daemon);
         Assert.All(old, p => Assert.True(ProcessTable.IsAlive(p), "the programs outlive a killed daemon"));
 
