@@ -65,6 +65,10 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
     private bool _startWhenStopped;
     private IActorRef? _retireWaiter;
 
+    // For the restart policy (RestartDecider): when the current process was spawned, and the recent restarts.
+    private DateTimeOffset _spawnedAt;
+    private RestartHistory _history = RestartHistory.Empty;
+
     // Mirrors "the current state has a process"; read only by PostStop so that no process outlives the actor.
     private IChildProcess? _alive;
 
@@ -114,9 +118,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         NoProcessCommon();
     }
 
-    private void Backoff(int attempt)
+    private void Backoff(int nextAttempt)
     {
-        Receive<BackoffElapsed>(_ => Spawn(attempt + 1, null));
+        Receive<BackoffElapsed>(_ => Spawn(nextAttempt, null));
         Receive<InstanceProtocol.Start>(m => SpawnNow(m.ReplyTo));
         Receive<InstanceProtocol.Restart>(m => SpawnNow(m.ReplyTo));
         Receive<InstanceProtocol.Stop>(m =>
@@ -169,7 +173,10 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel(StartTimeKey);
             Reap(child);
-            FailedStart(attempt, ExitClassifier.FailedStart(m.Status) + LeftoversOf(child), m.Status);
+            // STARTING means starttime has not elapsed: a failed start, however long the clock says it ran.
+            var ran = Context.System.Scheduler.Now - _spawnedAt;
+            if (ran >= _spec.StartTime) ran = _spec.StartTime - TimeSpan.FromTicks(1);
+            Follow(Decide(new InstanceFailure.Exited(m.Status, ran), attempt), m.Status, child);
         });
         WithProcess(child);
     }
@@ -179,10 +186,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         Receive<ChildExited>(m => m.Child == child, m =>
         {
             Reap(child);
-            var verdict = ExitClassifier.Classify(_spec, m.Status);
-            TransitionTo(ProcessState.Exited, $"{verdict.Description} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status);
-            if (verdict.Restart) Spawn(1, null);
-            else Become(Exited);
+            var ran = Context.System.Scheduler.Now - _spawnedAt;
+            if (ran < _spec.StartTime) ran = _spec.StartTime;
+            Follow(Decide(new InstanceFailure.Exited(m.Status, ran), 1), m.Status, child);
         });
         WithProcess(child);
     }
@@ -312,6 +318,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         {
             case SpawnResult.Started { Process: var child }:
                 _alive = child;
+                _spawnedAt = Context.System.Scheduler.Now;
                 // Told from the exit watcher's thread: an exit is noticed even when the thread pool is saturated.
                 var self = Self;
                 child.OnExit(status => self.Tell(new ChildExited(child, status)));
@@ -329,28 +336,70 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
                 Become(() => Starting(child, attempt));
                 break;
             case SpawnResult.Failed failed:
-                FailedStart(attempt, failed.Message.StartsWith("spawn error", StringComparison.Ordinal)
-                    ? failed.Message
-                    : "spawn error: " + failed.Message, null);
+                var why = failed.Message.StartsWith("spawn error", StringComparison.Ordinal) ? failed.Message : "spawn error: " + failed.Message;
+                Follow(Decide(new InstanceFailure.SpawnFailed(why), attempt), null, null);
                 break;
         }
     }
 
-    private void FailedStart(int attempt, string reason, ExitStatus? exit)
+    /// <summary>The restart policy's verdict on a failure (pure: <see cref="RestartDecider"/>).</summary>
+    private RestartDecision Decide(InstanceFailure failure, int attempt)
     {
-        var attempts = _spec.StartRetries + 1;
-        if (attempt >= attempts)
+        var decision = RestartDecider.Decide(RestartPolicy.Of(_spec), failure, attempt, _history,
+            Context.System.Scheduler.Now, Random.Shared.NextDouble());
+        _history = decision.History;
+        return decision;
+    }
+
+    /// <summary>Carries out a verdict: the transitions it implies and the state that follows.</summary>
+    /// <param name="child">The process that exited (null for a spawn error), for its pid and leftovers.</param>
+    private void Follow(RestartDecision decision, ExitStatus? exit, IChildProcess? child)
+    {
+        var leftovers = child is null ? "" : LeftoversOf(child);
+        var afterRunning = _status.State == ProcessState.Running;
+        if (afterRunning)
         {
-            TransitionTo(ProcessState.Backoff, $"{reason} (attempt {attempt} of {attempts})", exit: exit);
-            TransitionTo(ProcessState.Fatal, $"gave up after {attempt} attempts: {reason}");
+            // An exit after RUNNING is EXITED first, whatever follows (supervisord's contract).
+            var (what, rest) = decision.Verdict == Verdict.RestartLater
+                ? SplitThrottle(decision.Reason)
+                : (decision.Reason, null);
+            TransitionTo(ProcessState.Exited, $"{what} (pid {child!.Pid}){leftovers}", exit: exit);
+            switch (decision.Verdict)
+            {
+                case Verdict.RestartNow:
+                    Spawn(decision.NextAttempt, null);
+                    return;
+                case Verdict.RestartLater:
+                    EnterBackoff(decision, rest ?? decision.Reason, null);
+                    return;
+                default:
+                    Become(Exited);
+                    return;
+            }
+        }
+        if (decision.Verdict == Verdict.Fatal)
+        {
+            TransitionTo(ProcessState.Backoff, decision.Reason + leftovers, exit: exit);
+            TransitionTo(ProcessState.Fatal, $"gave up after {decision.NextAttempt} attempts: {decision.Cause}");
             Become(Fatal);
             return;
         }
-        var delay = _spec.Backoff.DelayFor(attempt);
-        Timers.StartSingleTimer(BackoffKey, BackoffElapsed.Instance, delay);
-        TransitionTo(ProcessState.Backoff,
-            $"{reason} (attempt {attempt} of {attempts}; next in {delay.TotalSeconds:0.###} s)", exit: exit);
-        Become(() => Backoff(attempt));
+        EnterBackoff(decision, decision.Reason + leftovers, exit);
+    }
+
+    private void EnterBackoff(RestartDecision decision, string reason, ExitStatus? exit)
+    {
+        Timers.StartSingleTimer(BackoffKey, BackoffElapsed.Instance, decision.Delay);
+        TransitionTo(ProcessState.Backoff, reason, exit: exit);
+        var next = decision.NextAttempt;
+        Become(() => Backoff(next));
+    }
+
+    /// <summary><c>exit status 1 (unexpected); restart throttled: …</c> → the exit, and the throttle for BACKOFF.</summary>
+    private static (string Exit, string? Throttle) SplitThrottle(string reason)
+    {
+        var at = reason.IndexOf("; restart throttled", StringComparison.Ordinal);
+        return at < 0 ? (reason, null) : (reason[..at], reason[(at + 2)..]);
     }
 
     private void BeginStop(IChildProcess child, string reason)
@@ -417,6 +466,8 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             ExitSignal = exit is { } e2 ? e2.Signal : _status.ExitSignal,
         };
         var transition = new InstanceTransition(Name, _spec.Name, from, next, reason, pid, exit?.Code, exit?.Signal, now);
+        // Healthy again: the ProgramActor forgets the failures of this slot's earlier actors.
+        if (next == ProcessState.Running) Context.Parent.Tell(new Programs.ProgramProtocol.InstanceHealthy(_index));
         if (next is ProcessState.Fatal or ProcessState.Backoff or ProcessState.Exited)
             _log.Warning("{Instance} {From} -> {To}: {Reason}", Name, from.Display(), next.Display(), reason);
         else if (pid is not null)

@@ -69,6 +69,10 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
             ToEveryInstance(m.ReplyTo, collector => new InstanceProtocol.Stop(collector));
         });
         Receive<Remove>(OnRemove);
+        Receive<InstanceHealthy>(m =>
+        {
+            if (m.Index < _slots.Count && Sender.Equals(_slots[m.Index].Actor)) _slots[m.Index].Failures = 0;
+        });
         Receive<SupervisorProtocol.ReopenLogs>(_ => Live().ForEach(a => a.Tell(InstanceProtocol.ReopenLogs.Instance)));
         Receive<Terminated>(OnTerminated);
         Receive<Recreate>(m =>

@@ -34,6 +34,9 @@ public static class ProgramProtocol
     /// <summary>Stop every instance in parallel (shutdown). Answers <see cref="Applied"/> once all are STOPPED.</summary>
     public sealed record StopAll(IActorRef ReplyTo);
 
+    /// <summary>From an instance actor that reached RUNNING: its slot's count of failed actors starts again.</summary>
+    public sealed record InstanceHealthy(int Index);
+
     /// <summary>A program finished an <see cref="Apply"/>, <see cref="Remove"/> or <see cref="StopAll"/>.</summary>
     public sealed record Applied(string Program, ImmutableArray<SupervisorProtocol.InstanceOutcome> Outcomes);
 }

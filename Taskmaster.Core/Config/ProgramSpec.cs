@@ -33,10 +33,15 @@ public sealed record OutputSpec(string? PathTemplate, long MaxBytes, int Backups
         PathTemplate?.Replace("{n}", instanceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
-/// <summary>Delay between failed starts: <c>Initial × Multiplier^(attempt-1)</c>, capped at <c>Max</c>.</summary>
-public sealed record BackoffSpec(TimeSpan Initial, double Multiplier, TimeSpan Max)
+/// <summary>Delay between failed starts: <c>Initial × Multiplier^(attempt-1)</c>, capped at <c>Max</c>, then made up
+/// to <c>Jitter</c> (a fraction) longer at random (see <c>RestartDecider</c>).</summary>
+public sealed record BackoffSpec(TimeSpan Initial, double Multiplier, TimeSpan Max, double Jitter = 0)
 {
+    /// <summary>No jitter: what code that builds specs itself (tests) gets.</summary>
     public static readonly BackoffSpec Default = new(TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30));
+
+    /// <summary>What a config without backoff keys gets: the default schedule with <c>backoff_jitter: 0.1</c>.</summary>
+    public static readonly BackoffSpec ConfigDefault = Default with { Jitter = 0.1 };
 
     /// <summary>The delay before retry number <paramref name="attempt"/> (1-based).</summary>
     public TimeSpan DelayFor(int attempt)
@@ -45,6 +50,18 @@ public sealed record BackoffSpec(TimeSpan Initial, double Multiplier, TimeSpan M
         var ticks = Initial.Ticks * Math.Pow(Multiplier, attempt - 1);
         return ticks >= Max.Ticks ? Max : TimeSpan.FromTicks((long)ticks);
     }
+}
+
+/// <summary>The crash-loop throttle: more than <paramref name="Burst"/> restarts after RUNNING within
+/// <paramref name="Interval"/> turn the next ones into backoff delays. <see cref="None"/> (burst 0) disables it.</summary>
+public sealed record RestartLimit(int Burst, TimeSpan Interval)
+{
+    public static readonly RestartLimit None = new(0, TimeSpan.Zero);
+
+    /// <summary>What a config without <c>restart_burst</c>/<c>restart_interval</c> gets: 20 restarts in 10 s.</summary>
+    public static readonly RestartLimit ConfigDefault = new(20, TimeSpan.FromSeconds(10));
+
+    public bool Enabled => Burst > 0 && Interval > TimeSpan.Zero;
 }
 
 /// <summary>
@@ -81,6 +98,8 @@ public sealed record ProgramSpec
     public string? User { get; init; }
     public BackoffSpec Backoff { get; init; } = BackoffSpec.Default;
     public Leftovers Leftovers { get; init; } = Leftovers.Kill;
+    /// <summary>The crash-loop throttle (<c>restart_burst</c>, <c>restart_interval</c>); none unless configured.</summary>
+    public RestartLimit RestartLimit { get; init; } = RestartLimit.None;
     /// <summary>The directory of the config file that defined the program: a relative <c>cmd</c> path (with a
     /// <c>/</c>) is resolved against <see cref="WorkingDir"/> when set, else against this.</summary>
     public string BaseDirectory { get; init; } = "/";
@@ -121,7 +140,8 @@ public sealed record ProgramSpec
         && StartTime == other.StartTime
         && StopSignal == other.StopSignal
         && StopTime == other.StopTime
-        && Backoff == other.Backoff;
+        && Backoff == other.Backoff
+        && RestartLimit == other.RestartLimit;
 
     public override int GetHashCode() => HashCode.Combine(Name, NumProcs);
 }

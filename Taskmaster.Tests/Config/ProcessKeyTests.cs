@@ -140,8 +140,8 @@ public class ProcessKeyTests
     [Fact]
     public void Backoff_keys_set_the_schedule()
     {
-        var b = P("backoff_initial: 0.5\nbackoff_factor: 3\nbackoff_max: 10").Backoff;
-        Assert.Equal(new BackoffSpec(TimeSpan.FromSeconds(0.5), 3, TimeSpan.FromSeconds(10)), b);
+        var b = P("backoff_initial: 0.5\nbackoff_factor: 3\nbackoff_max: 10\nbackoff_jitter: 0.25").Backoff;
+        Assert.Equal(new BackoffSpec(TimeSpan.FromSeconds(0.5), 3, TimeSpan.FromSeconds(10), 0.25), b);
         Assert.Equal(TimeSpan.FromSeconds(4.5), b.DelayFor(3));
         Assert.Equal(TimeSpan.FromSeconds(10), b.DelayFor(5));
     }
@@ -182,6 +182,24 @@ public class CrashSafetyKeyTests
         var kill = ConfigAssert.Program("cmd: /bin/true\n");
         Assert.True(kill.RunsDifferentlyFrom(kill with { Leftovers = Leftovers.Keep }));
     }
+
+    [Fact]
+    public void Restart_burst_and_interval_are_read_and_default_to_20_in_10_seconds()
+    {
+        Assert.Equal(new RestartLimit(20, TimeSpan.FromSeconds(10)), ConfigAssert.Program("cmd: /bin/true\n").RestartLimit);
+        Assert.Equal(new RestartLimit(5, TimeSpan.FromSeconds(2.5)),
+            ConfigAssert.Program("cmd: /bin/true\nrestart_burst: 5\nrestart_interval: 2.5\n").RestartLimit);
+        Assert.False(ConfigAssert.Program("cmd: /bin/true\nrestart_burst: 0\n").RestartLimit.Enabled);
+    }
+
+    [Theory]
+    [InlineData("restart_burst: -1", "programs.web.restart_burst")]
+    [InlineData("restart_burst: many", "programs.web.restart_burst")]
+    [InlineData("restart_interval: 0", "programs.web.restart_interval")]
+    [InlineData("backoff_jitter: 1.5", "programs.web.backoff_jitter")]
+    [InlineData("backoff_jitter: -0.1", "programs.web.backoff_jitter")]
+    public void Throttle_and_jitter_values_out_of_range_are_errors(string line, string key) =>
+        Assert.Equal(key, ConfigAssert.ProgramError("cmd: /bin/true\n" + line + "\n").KeyPath);
 
     [Fact]
     public void Cgroups_and_statefile_are_read()

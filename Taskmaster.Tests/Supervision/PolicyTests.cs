@@ -23,13 +23,15 @@ public sealed class PolicyTests
     [InlineData(AutoRestart.Always, 0, false, true, true)]
     [InlineData(AutoRestart.Never, 1, false, false, false)]
     [InlineData(AutoRestart.Unexpected, 15, true, false, true)]
-    public void ExitClassifier_decides_expected_and_restart_from_exitcodes_and_autorestart(
+    public void An_exit_after_running_is_judged_by_exitcodes_and_autorestart(
         AutoRestart policy, int value, bool bySignal, bool expected, bool restart)
     {
         var spec = Spec("web") with { AutoRestart = policy, ExitCodes = [0, 2] };
         var status = bySignal ? ExitStatus.Killed(value) : ExitStatus.Exited(value);
-        var verdict = ExitClassifier.Classify(spec, status);
-        Assert.Equal((expected, restart), (verdict.Expected, verdict.Restart));
+        var decision = Core.Supervision.RestartDecider.Decide(Core.Supervision.RestartPolicy.Of(spec),
+            new Core.Supervision.InstanceFailure.Exited(status, TimeSpan.FromMinutes(1)), 1, Core.Supervision.RestartHistory.Empty,
+            DateTimeOffset.UnixEpoch, 0);
+        Assert.Equal((expected, restart), (decision.Expected, decision.Verdict == Core.Supervision.Verdict.RestartNow));
     }
 
     [Fact]

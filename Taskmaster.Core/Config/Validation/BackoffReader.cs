@@ -2,7 +2,8 @@ using Taskmaster.Core.Config.Yaml;
 
 namespace Taskmaster.Core.Config.Validation;
 
-/// <summary>Reads <c>backoff_initial</c>, <c>backoff_factor</c> and <c>backoff_max</c> into a <see cref="BackoffSpec"/>.</summary>
+/// <summary>Reads <c>backoff_initial</c>, <c>backoff_factor</c>, <c>backoff_max</c> and <c>backoff_jitter</c> into a
+/// <see cref="BackoffSpec"/>.</summary>
 internal static class BackoffReader
 {
     private const string SecondsAllowed = "a number of seconds from 0 to 1000000";
@@ -10,7 +11,7 @@ internal static class BackoffReader
     public static BackoffSpec? Read(YMapping program, string programPath, Diagnostics d)
     {
         var before = d.Count;
-        var spec = BackoffSpec.Default;
+        var spec = BackoffSpec.ConfigDefault;
         YNode? maxNode = null;
         var maxSet = false;
         foreach (var (key, value) in program.Entries)
@@ -25,6 +26,10 @@ internal static class BackoffReader
                 case "backoff_factor":
                     if (ValueReader.Number(value, path, d, 1, 1000, "a number from 1 to 1000 (1: a constant delay)", out var factor))
                         spec = spec with { Multiplier = factor };
+                    break;
+                case "backoff_jitter":
+                    if (ValueReader.Number(value, path, d, 0, 1, "a fraction from 0 to 1 (0.1: delays up to 10 % longer at random; 0: none)", out var jitter))
+                        spec = spec with { Jitter = jitter };
                     break;
                 case "backoff_max":
                     maxNode = value;

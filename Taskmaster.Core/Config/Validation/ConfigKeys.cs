@@ -19,7 +19,7 @@ internal static class ConfigKeys
         "cmd", "numprocs", "autostart", "autorestart", "exitcodes", "startretries", "starttime", "stopsignal",
         "stoptime", "stdout", "stderr", "stdout_maxbytes", "stdout_backups", "stderr_maxbytes", "stderr_backups",
         "env", "inherit_env", "workingdir", "umask", "user", "backoff_initial", "backoff_factor", "backoff_max",
-        "leftovers",
+        "leftovers", "backoff_jitter", "restart_burst", "restart_interval",
     ];
 
     public static readonly string[] LeftoverModes = ["kill", "keep"];

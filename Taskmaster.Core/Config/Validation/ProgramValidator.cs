@@ -74,10 +74,11 @@ internal static partial class ProgramValidator
             d.Add(nameKey, path, "required key 'cmd' is missing", "cmd: the command line to run");
 
         var backoff = BackoffReader.Read(map, path, d);
+        var limit = RestartLimitOf(map, path, d);
         var stdout = OutputSpecReader.Read("stdout", name, map, path, d, baseDirectory, logDirectory);
         var stderr = OutputSpecReader.Read("stderr", name, map, path, d, baseDirectory, logDirectory);
         if (d.Count != before || backoff is null || stdout is null || stderr is null) return null;
-        return spec with { Backoff = backoff, Stdout = stdout, Stderr = stderr };
+        return spec with { Backoff = backoff, Stdout = stdout, Stderr = stderr, RestartLimit = limit };
     }
 
     private static ProgramSpec Command(YNode value, string path, Diagnostics d, ProgramSpec spec, ref bool hasCmd)
@@ -184,6 +185,23 @@ internal static partial class ProgramValidator
 
     private static string Printable(string text) =>
         string.Concat(text.Select(c => c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", '\0' => "\\0", _ when char.IsControl(c) => $"\\x{(int)c:x2}", _ => c.ToString() }));
+
+    /// <summary><c>restart_burst</c> (0 disables the throttle) and <c>restart_interval</c>, from the config defaults.</summary>
+    private static RestartLimit RestartLimitOf(YMapping map, string path, Diagnostics d)
+    {
+        var limit = RestartLimit.ConfigDefault;
+        foreach (var (key, value) in map.Entries)
+        {
+            var keyPath = ValueReader.Join(path, key.Value);
+            if (key.Value == "restart_burst"
+                && ValueReader.Int(value, keyPath, d, 0, 1_000_000, "an integer from 0 (no throttle) to 1000000", out var burst))
+                limit = limit with { Burst = burst };
+            else if (key.Value == "restart_interval"
+                && ValueReader.Seconds(value, keyPath, d, 0.001, MaxSeconds, "a number of seconds above 0", out var interval))
+                limit = limit with { Interval = interval };
+        }
+        return limit;
+    }
 
     /// <summary><c>inherit_env</c>: true (the daemon's whole environment), false (a clean one), or a list of the
     /// daemon's variables to pass into the clean one.</summary>
