@@ -39,15 +39,14 @@ public sealed record ConfigDiff(
                 added.Add(name);
                 continue;
             }
-            if (next.RunsDifferentlyFrom(previous))
+            if (next.Run != previous.Run)
             {
                 restarted.Add(name);
                 continue;
             }
             if (next.NumProcs != previous.NumProcs)
                 scaled.Add(new ScaleChange(name, previous.NumProcs, next.NumProcs));
-            // Only policy keys can differ here; numprocs is reported by Scaled. Equality ignores the source position.
-            if (next with { NumProcs = previous.NumProcs } != previous)
+            if (next.Policy != previous.Policy)
                 changed.Add(name);
             else if (next.NumProcs == previous.NumProcs)
                 unchanged.Add(name);

@@ -115,33 +115,49 @@ public sealed record ProgramSpec
     /// <summary>Instance names: <c>web</c> when numprocs is 1, else <c>web:0</c> … <c>web:N-1</c>.</summary>
     public string InstanceName(int n) => NumProcs == 1 ? Name : $"{Name}:{n}";
 
-    /// <summary>True when a change between the two specs requires restarting the processes (DESIGN §5).
-    /// The command is compared as argv, so re-spacing or re-quoting <c>cmd</c> the same way restarts nothing.</summary>
-    public bool RunsDifferentlyFrom(ProgramSpec other) =>
-        !Argv.SequenceEqual(other.Argv)
-        || !Env.SequenceEqual(other.Env)
-        || EffectiveInheritEnv != other.EffectiveInheritEnv
-        || WorkingDir != other.WorkingDir
-        || Umask != other.Umask
-        || User != other.User
-        || Stdout != other.Stdout
-        || Stderr != other.Stderr
-        || Leftovers != other.Leftovers;
+    /// <summary>
+    /// How the process runs: every key whose change needs the processes restarted (DESIGN §5). A record compared by
+    /// value: a key added to <see cref="ProgramSpec"/> must join this or <see cref="Policy"/> (a test enforces it).
+    /// The command is compared as argv, so re-spacing or re-quoting <c>cmd</c> the same way restarts nothing.
+    /// </summary>
+    public RunSpec Run => new(new ValueArray<string>(Argv), new ValueMap(Env), EffectiveInheritEnv, WorkingDir, Umask, User,
+        Stdout, Stderr, Leftovers, BaseDirectory);
 
+    /// <summary>What the supervisor reads to decide (restart policy, stop, autostart): changes apply live.</summary>
+    public PolicySpec Policy => new(AutoStart, AutoRestart, new ValueArray<int>(ExitCodes), StartRetries, StartTime,
+        StopSignal, StopTime, Backoff, RestartLimit);
+
+    /// <summary>True when a change between the two specs requires restarting the processes (DESIGN §5).</summary>
+    public bool RunsDifferentlyFrom(ProgramSpec other) => Run != other.Run;
+
+    /// <summary>Name, numprocs, how it runs and its policy; not where it was written, nor <c>cmd</c>'s spelling.</summary>
     public bool Equals(ProgramSpec? other) =>
-        other is not null
-        && Name == other.Name
-        && !RunsDifferentlyFrom(other)
-        && NumProcs == other.NumProcs
-        && AutoStart == other.AutoStart
-        && AutoRestart == other.AutoRestart
-        && ExitCodes.SequenceEqual(other.ExitCodes)
-        && StartRetries == other.StartRetries
-        && StartTime == other.StartTime
-        && StopSignal == other.StopSignal
-        && StopTime == other.StopTime
-        && Backoff == other.Backoff
-        && RestartLimit == other.RestartLimit;
+        other is not null && Name == other.Name && NumProcs == other.NumProcs && Run == other.Run && Policy == other.Policy;
 
     public override int GetHashCode() => HashCode.Combine(Name, NumProcs);
 }
+
+/// <summary>How a program's process runs (see <see cref="ProgramSpec.Run"/>).</summary>
+public sealed record RunSpec(
+    ValueArray<string> Argv,
+    ValueMap Env,
+    Processes.EnvInheritance InheritEnv,
+    string? WorkingDir,
+    int? Umask,
+    string? User,
+    OutputSpec Stdout,
+    OutputSpec Stderr,
+    Leftovers Leftovers,
+    string BaseDirectory);
+
+/// <summary>What the supervisor reads about a program (see <see cref="ProgramSpec.Policy"/>).</summary>
+public sealed record PolicySpec(
+    bool AutoStart,
+    AutoRestart AutoRestart,
+    ValueArray<int> ExitCodes,
+    int StartRetries,
+    TimeSpan StartTime,
+    int StopSignal,
+    TimeSpan StopTime,
+    BackoffSpec Backoff,
+    RestartLimit Limit);
