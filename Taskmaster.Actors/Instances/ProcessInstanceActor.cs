@@ -24,7 +24,7 @@ namespace Taskmaster.Actors.Instances;
 /// <see cref="InstanceTransition"/>, and used to answer waiting commands. <see cref="PostStop"/> kills the
 /// process group of a process still alive, so an actor stop or crash never leaves a process behind.
 /// </summary>
-public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
+public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private const string StartTimeKey = "starttime", StopTimeKey = "stoptime", BackoffKey = "backoff", StuckKey = "stuck";
 
@@ -53,6 +53,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         public static readonly StuckCheck Instance = new();
     }
 
+    /// <summary>To itself, after a restart whose decision is "start again at once".</summary>
+    private sealed record StartAgain(int Attempt);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IProcessSpawner _spawner;
     private readonly int _index;
@@ -74,6 +77,10 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public IStash Stash { get; set; } = null!;
+
+    private readonly bool _autoStart;
+
     /// <param name="initialReason">What <c>status</c> says before the first start (default <c>not started</c>).</param>
     public ProcessInstanceActor(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart, string? initialReason = null)
     {
@@ -82,8 +89,13 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
         _spawner = spawner;
         _status = new InstanceStatus(Name, spec.Name, ProcessState.Stopped, null, Context.System.Scheduler.Now,
             initialReason ?? "not started", StdoutPath: spec.Stdout.PathFor(index), StderrPath: spec.Stderr.PathFor(index));
+        _autoStart = autoStart;
         Stopped();
-        if (autoStart) Self.Tell(new InstanceProtocol.Start(ActorRefs.Nobody));
+    }
+
+    protected override void PreStart()
+    {
+        if (_autoStart) Self.Tell(new InstanceProtocol.Start(ActorRefs.Nobody));
     }
 
     public static Props Props(ProgramSpec spec, int index, IProcessSpawner spawner, bool autoStart, string? initialReason = null) =>
@@ -176,7 +188,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             // STARTING means starttime has not elapsed: a failed start, however long the clock says it ran.
             var ran = Context.System.Scheduler.Now - _spawnedAt;
             if (ran >= _spec.StartTime) ran = _spec.StartTime - TimeSpan.FromTicks(1);
-            Follow(Decide(new InstanceFailure.Exited(m.Status, ran), attempt), m.Status, child);
+            Fail(new InstanceFailure.Exited(m.Status, ran), attempt, m.Status, child);
         });
         WithProcess(child);
     }
@@ -188,7 +200,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             Reap(child);
             var ran = Context.System.Scheduler.Now - _spawnedAt;
             if (ran < _spec.StartTime) ran = _spec.StartTime;
-            Follow(Decide(new InstanceFailure.Exited(m.Status, ran), 1), m.Status, child);
+            Fail(new InstanceFailure.Exited(m.Status, ran), 1, m.Status, child);
         });
         WithProcess(child);
     }
@@ -337,25 +349,55 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
                 break;
             case SpawnResult.Failed failed:
                 var why = failed.Message.StartsWith("spawn error", StringComparison.Ordinal) ? failed.Message : "spawn error: " + failed.Message;
-                Follow(Decide(new InstanceFailure.SpawnFailed(why), attempt), null, null);
+                Fail(new InstanceFailure.SpawnFailed(why), attempt, null, null);
                 break;
         }
     }
 
-    /// <summary>The restart policy's verdict on a failure (pure: <see cref="RestartDecider"/>).</summary>
-    private RestartDecision Decide(InstanceFailure failure, int attempt)
+    /// <summary>
+    /// The process failed (exited on its own, or could not be spawned): so does this actor. Its supervisor's strategy
+    /// decides from the program's policy what follows and restarts it; <see cref="PostRestart"/> carries that out.
+    /// </summary>
+    private void Fail(InstanceFailure failure, int attempt, ExitStatus? exit, IChildProcess? child)
     {
-        var decision = RestartDecider.Decide(RestartPolicy.Of(_spec), failure, attempt, _history,
-            Context.System.Scheduler.Now, Random.Shared.NextDouble());
+        var carried = new CarriedState(_spec, _status, _history, [.. _startWaiters], [.. _stopWaiters], exit, child?.Pid,
+            child is null ? "" : LeftoversOf(child));
+        throw new InstanceFailedException(failure, attempt, Context.System.Scheduler.Now, carried);
+    }
+
+    /// <summary>A process failure hands everything to the next incarnation; nothing is killed (nothing runs) and no
+    /// waiting command is answered yet. Any other failure is a crash: PostStop kills and answers as usual.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (reason is InstanceFailedException) return;
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>The new incarnation after a process failure: what the old one knew, then the decision's state.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        if (reason is not InstanceFailedException failed)
+        {
+            base.PostRestart(reason);
+            return;
+        }
+        var carried = failed.Carried;
+        _spec = carried.Spec;
+        _status = carried.Status;
+        _startWaiters.AddRange(carried.StartWaiters);
+        _stopWaiters.AddRange(carried.StopWaiters);
+        // Supervised by something other than a ProgramActor (or the instance guardian): the same decider, here.
+        var decision = failed.Decision ?? RestartDecider.Decide(RestartPolicy.Of(_spec), failed.Failure, failed.Attempt,
+            failed.History, failed.At, Random.Shared.NextDouble());
         _history = decision.History;
-        return decision;
+        Follow(decision, carried.Exit, carried.Pid, carried.Leftovers);
     }
 
     /// <summary>Carries out a verdict: the transitions it implies and the state that follows.</summary>
-    /// <param name="child">The process that exited (null for a spawn error), for its pid and leftovers.</param>
-    private void Follow(RestartDecision decision, ExitStatus? exit, IChildProcess? child)
+    /// <param name="pid">The process that exited (null for a spawn error).</param>
+    /// <param name="leftovers">What the process layer stopped along with it, for the reason.</param>
+    private void Follow(RestartDecision decision, ExitStatus? exit, int? pid, string leftovers)
     {
-        var leftovers = child is null ? "" : LeftoversOf(child);
         var afterRunning = _status.State == ProcessState.Running;
         if (afterRunning)
         {
@@ -363,11 +405,14 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             var (what, rest) = decision.Verdict == Verdict.RestartLater
                 ? SplitThrottle(decision.Reason)
                 : (decision.Reason, null);
-            TransitionTo(ProcessState.Exited, $"{what} (pid {child!.Pid}){leftovers}", exit: exit);
+            TransitionTo(ProcessState.Exited, $"{what} (pid {pid}){leftovers}", exit: exit);
             switch (decision.Verdict)
             {
                 case Verdict.RestartNow:
-                    Spawn(decision.NextAttempt, null);
+                    // Not from here (a spawn that fails must fail the actor from a message): everything that arrives
+                    // meanwhile waits until the new process is there, as if the restart had been instant.
+                    Self.Tell(new StartAgain(decision.NextAttempt));
+                    Become(PendingStart);
                     return;
                 case Verdict.RestartLater:
                     EnterBackoff(decision, rest ?? decision.Reason, null);
@@ -385,6 +430,17 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers
             return;
         }
         EnterBackoff(decision, decision.Reason + leftovers, exit);
+    }
+
+    private void PendingStart()
+    {
+        Receive<StartAgain>(m =>
+        {
+            Become(Exited);
+            Stash.UnstashAll();
+            Spawn(m.Attempt, null);
+        });
+        ReceiveAny(_ => Stash.Stash());
     }
 
     private void EnterBackoff(RestartDecision decision, string reason, ExitStatus? exit)

@@ -54,7 +54,8 @@ public sealed class ProgramActor : ReceiveActor, IWithTimers
     public static Props Props(ProgramSpec spec, IProcessSpawner spawner, bool autoStart, IReadOnlySet<string>? heldStopped = null) =>
         Akka.Actor.Props.Create(() => new ProgramActor(spec, spawner, autoStart, heldStopped));
 
-    protected override SupervisorStrategy SupervisorStrategy() => InstanceSupervision.Strategy();
+    /// <summary>The program's restart policy (the current one: a reload changes it live) decides what follows a failure.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => InstanceSupervision.Strategy(_ => RestartPolicy.Of(_spec));
 
     private void Active()
     {

@@ -42,12 +42,20 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void Instance_supervision_stops_a_failing_actor_and_recreates_it_on_the_backoff_schedule_until_the_limit()
+    public void The_strategy_restarts_an_instance_whose_process_failed_with_the_policys_decision_and_stops_a_crashed_one()
     {
         var spec = Spec("web") with { StartRetries = 2 };
-        Assert.Equal(Directive.Stop, InstanceSupervision.Decide(new InvalidOperationException()));
-        Assert.Equal(Directive.Stop, InstanceSupervision.Decide(new ActorInitializationException("x")));
-        Assert.IsType<OneForOneStrategy>(InstanceSupervision.Strategy());
+        var status = new Core.Supervision.InstanceStatus("web", "web", Core.Supervision.ProcessState.Starting, 42, DateTimeOffset.UnixEpoch, "spawned");
+        var failure = new InstanceFailedException(new Core.Supervision.InstanceFailure.Exited(ExitStatus.Exited(1), TimeSpan.FromSeconds(0.1)),
+            1, DateTimeOffset.UnixEpoch, new CarriedState(spec, status, Core.Supervision.RestartHistory.Empty, [], [], ExitStatus.Exited(1), 42, ""));
+        var policy = Core.Supervision.RestartPolicy.Of(spec with { Backoff = BackoffSpec.Default });
+        Assert.Equal(Directive.Restart, InstanceSupervision.Decide(failure, _ => policy));
+        Assert.Equal((Core.Supervision.Verdict.RestartLater, TimeSpan.FromSeconds(1), 2),
+            (failure.Decision!.Verdict, failure.Decision.Delay, failure.Decision.NextAttempt));
+
+        Assert.Equal(Directive.Stop, InstanceSupervision.Decide(new InvalidOperationException(), _ => policy));
+        Assert.Equal(Directive.Stop, InstanceSupervision.Decide(new ActorInitializationException("x"), _ => policy));
+        Assert.IsType<OneForOneStrategy>(InstanceSupervision.Strategy(_ => policy));
         Assert.Equal([true, true, true, false], Enumerable.Range(1, 4).Select(n => InstanceSupervision.ShouldRecreate(spec, n)));
         Assert.Equal(TimeSpan.FromSeconds(2), InstanceSupervision.RecreateDelay(spec, 2));
     }

@@ -21,6 +21,8 @@ public abstract class SupervisionTestKit : Akka.TestKit.Xunit.TestKit
         akka.stdout-loglevel = INFO
         # ExpectMsg without a timeout: generous for a loaded CI machine (the default 3 s); costs nothing when it passes.
         akka.test.single-expect-default = 20s
+        # Instances created at the top are supervised like a ProgramActor's: the restart policy is the strategy.
+        akka.actor.guardian-supervisor-strategy = "Taskmaster.Actors.Programs.InstanceGuardianStrategy, Taskmaster.Actors"
         """;
 
     protected SupervisionTestKit(ITestOutputHelper output) : base(Hocon, output)
