@@ -53,8 +53,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         public static readonly StuckCheck Instance = new();
     }
 
-    /// <summary>To itself, after a restart whose decision is "start again at once".</summary>
-    private sealed record StartAgain(int Attempt);
+    /// <summary>To itself, when a spawn made right after a restart failed (the failure cannot be raised from
+    /// PostRestart: it is raised from this message).</summary>
+    private sealed record SpawnFailedAfterRestart(string Reason, int Attempt);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IProcessSpawner _spawner;
@@ -321,7 +322,8 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
 
     // ---------------------------------------------------------------- actions
 
-    private void Spawn(int attempt, IActorRef? replyTo)
+    /// <param name="inPostRestart">Called from PostRestart, where a failure must not be thrown: it is sent to itself.</param>
+    private void Spawn(int attempt, IActorRef? replyTo, bool inPostRestart = false)
     {
         if (replyTo is not null) _startWaiters.Add(replyTo);
         _startWhenStopped = false;
@@ -349,7 +351,12 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
                 break;
             case SpawnResult.Failed failed:
                 var why = failed.Message.StartsWith("spawn error", StringComparison.Ordinal) ? failed.Message : "spawn error: " + failed.Message;
-                Fail(new InstanceFailure.SpawnFailed(why), attempt, null, null);
+                if (inPostRestart)
+                {
+                    Self.Tell(new SpawnFailedAfterRestart(why, attempt));
+                    Become(PendingFailure);
+                }
+                else Fail(new InstanceFailure.SpawnFailed(why), attempt, null, null);
                 break;
         }
     }
@@ -409,10 +416,8 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
             switch (decision.Verdict)
             {
                 case Verdict.RestartNow:
-                    // Not from here (a spawn that fails must fail the actor from a message): everything that arrives
-                    // meanwhile waits until the new process is there, as if the restart had been instant.
-                    Self.Tell(new StartAgain(decision.NextAttempt));
-                    Become(PendingStart);
+                    Become(Exited);
+                    Spawn(decision.NextAttempt, null, inPostRestart: true);
                     return;
                 case Verdict.RestartLater:
                     EnterBackoff(decision, rest ?? decision.Reason, null);
@@ -432,13 +437,14 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         EnterBackoff(decision, decision.Reason + leftovers, exit);
     }
 
-    private void PendingStart()
+    /// <summary>A spawn failed in PostRestart: everything else waits until the failure is raised, then goes to the
+    /// next incarnation.</summary>
+    private void PendingFailure()
     {
-        Receive<StartAgain>(m =>
+        Receive<SpawnFailedAfterRestart>(m =>
         {
-            Become(Exited);
             Stash.UnstashAll();
-            Spawn(m.Attempt, null);
+            Fail(new InstanceFailure.SpawnFailed(m.Reason), m.Attempt, null, null);
         });
         ReceiveAny(_ => Stash.Stash());
     }

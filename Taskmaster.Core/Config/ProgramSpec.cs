@@ -58,8 +58,9 @@ public sealed record RestartLimit(int Burst, TimeSpan Interval)
 {
     public static readonly RestartLimit None = new(0, TimeSpan.Zero);
 
-    /// <summary>What a config without <c>restart_burst</c>/<c>restart_interval</c> gets: 20 restarts in 10 s.</summary>
-    public static readonly RestartLimit ConfigDefault = new(20, TimeSpan.FromSeconds(10));
+    /// <summary>What a config without <c>restart_burst</c>/<c>restart_interval</c> gets: 50 restarts in 10 s (a
+    /// process killed every second never trips it; one that exits at once does within a few milliseconds).</summary>
+    public static readonly RestartLimit ConfigDefault = new(50, TimeSpan.FromSeconds(10));
 
     public bool Enabled => Burst > 0 && Interval > TimeSpan.Zero;
 }

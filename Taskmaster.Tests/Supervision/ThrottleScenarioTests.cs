@@ -63,7 +63,7 @@ public sealed class ThrottleScenarioTests(ITestOutputHelper output) : Supervisio
     }
 }
 
-/// <summary>The throttle through a real daemon with the config's defaults (20 restarts in 10 s): programs that exit
+/// <summary>The throttle through a real daemon with the config's defaults (50 restarts in 10 s): programs that exit
 /// at once with <c>autorestart: always</c> and <c>starttime: 0</c> no longer restart without end.</summary>
 public sealed class CrashLoopEndToEndTests
 {
@@ -81,8 +81,8 @@ public sealed class CrashLoopEndToEndTests
         await Support.Eventually.HoldsAsync(() =>
                 daemon.StatusAsync().GetAwaiter().GetResult().All(i => i.State == "BACKOFF" && i.Description.Contains("restart throttled")),
             "every instance is throttled");
-        // 21 starts each before the throttle (the first and 20 restarts), then one per growing delay.
+        // 51 starts each before the throttle (the first and 50 restarts), then one per growing delay.
         var starts = File.ReadAllLines(daemon.Dir.File("starts")).Length;
-        Assert.InRange(starts, 4 * 21, 4 * 24);
+        Assert.InRange(starts, 4 * 51, 4 * 54);
     }
 }
