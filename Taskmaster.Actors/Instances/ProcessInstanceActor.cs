@@ -517,6 +517,12 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
     private void TransitionTo(ProcessState next, string reason, int? pid = null, ExitStatus? exit = null)
     {
         var from = _status.State;
+        if (!Transitions.IsLegal(from, next))
+        {
+            // The diagram is the contract: an arrow outside it is a bug. Loud in a debug build, logged in a release one.
+            System.Diagnostics.Debug.Fail($"{Name}: illegal transition {from.Display()} -> {next.Display()}");
+            _log.Error("{Instance}: illegal transition {From} -> {To} ({Reason})", Name, from.Display(), next.Display(), reason);
+        }
         var now = Context.System.Scheduler.Now;
         _status = _status with
         {

@@ -158,6 +158,8 @@ public sealed partial class RealDaemon : IAsyncDisposable
             ProcessTable.Kill(left);
         }
         Dir.Dispose();
+        // The state diagram is the contract: any daemon of any test that took an arrow outside it fails.
+        if (Output.Contains("illegal transition", StringComparison.Ordinal)) problems.Add("the daemon logged an illegal transition");
         if (problems.Count > 0) Assert.Fail(string.Join('\n', problems) + "\ndaemon output:\n" + Output);
     }
 

@@ -33,11 +33,28 @@ public sealed class InstancePropertyTests(ITestOutputHelper output) : Supervisio
     [Fact]
     public void Random_commands_exits_and_time_never_break_the_process_invariants()
     {
+        // Every transition on the way must be an arrow of the diagram.
+        var illegal = new System.Collections.Concurrent.ConcurrentQueue<InstanceTransition>();
+        var seen = 0;
+        Action<InstanceTransition> check = t =>
+        {
+            Interlocked.Increment(ref seen);
+            if (!Transitions.IsLegal(t.From, t.To)) illegal.Enqueue(t);
+        };
+        var watcher = Sys.ActorOf(Props.Create(() => new TransitionWatcher(check)));
+        Sys.EventStream.Subscribe(watcher, typeof(InstanceTransition));
         var ops = Gen.Enum<Op>().Array[1, 24];
         var policy = Gen.Enum<AutoRestart>();
         Gen.Select(ops, policy, Gen.Bool, Gen.Int[0, 3]).Sample(
             (steps, restart, ignoresTerm, retries) => Run(steps, restart, ignoresTerm, retries),
             iter: 25, threads: 1);
+        AwaitCondition(() => Volatile.Read(ref seen) > 0, cancellationToken: Ct);
+        Assert.True(illegal.IsEmpty, "illegal transitions: " + string.Join("; ", illegal.Select(t => $"{t.Name} {t.From} -> {t.To} ({t.Reason})")));
+    }
+
+    private sealed class TransitionWatcher : ReceiveActor
+    {
+        public TransitionWatcher(Action<InstanceTransition> seen) => Receive<InstanceTransition>(seen);
     }
 
     private void Run(Op[] steps, AutoRestart restart, bool ignoresTerm, int retries)

@@ -50,6 +50,9 @@ public sealed class StrategyScenarioTests(ITestOutputHelper output) : Supervisio
         var parent = UnderParent(spec, spec);
         ExpectTransition("web", ProcessState.Starting);
         parent.Tell(new InstanceProtocol.Start(TestActor), TestActor); // waits for RUNNING
+        // Same mailbox, in order: once the status is answered, the start is waiting.
+        parent.Tell(new InstanceProtocol.GetStatus(TestActor), TestActor);
+        Assert.Equal(ProcessState.Starting, ExpectMsg<InstanceStatus>(cancellationToken: Ct).State);
         Spawner.LastOf("web").Exit(3);
         ExpectTransition("web", ProcessState.Backoff);
         var fatal = ExpectTransition("web", ProcessState.Fatal);
