@@ -20,7 +20,20 @@ public sealed class SpawnStubMissingTests
         File.SetUnixFileMode(copy, (UnixFileMode)0x1ED);
         var config = dir.Write("t.yaml", $"taskmasterd: {{socket: {dir.File("s.sock")}, syslog: false, logdir: {dir.Path}}}\nprograms:\n  web: {{cmd: /bin/sleep 100}}\n");
 
-        var result = await Binaries.RunAsync((copy, []), [config, "-n"], TimeSpan.FromSeconds(60));
+        // A process forked by another test while the copy was being written holds it open for writing until it
+        // execs: exec then fails with ETXTBSY for a moment. Retried, the way Go's os/exec does.
+        RunResult? result = null;
+        for (var attempt = 0; result is null; attempt++)
+        {
+            try
+            {
+                result = await Binaries.RunAsync((copy, []), [config, "-n"], TimeSpan.FromSeconds(60));
+            }
+            catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == 26 /* ETXTBSY */ && attempt < 50)
+            {
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+        }
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("libtaskmaster_spawn.so", result.Stderr);
