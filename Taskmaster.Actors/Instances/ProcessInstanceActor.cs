@@ -66,8 +66,17 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
     // Commands waiting for an outcome; answered by TransitionTo.
     private readonly List<IActorRef> _startWaiters = [];
     private readonly List<IActorRef> _stopWaiters = [];
-    private bool _startWhenStopped;
-    private IActorRef? _retireWaiter;
+    // Mirrors the retire a STOPPING state will answer; read only by PostStop (the state's parameter is the truth).
+    private IActorRef? _pendingRetire;
+
+    /// <summary>What STOPPING leads to once the process is gone: STOPPED and stay, start again, or answer the retire
+    /// and stop the actor. A parameter of the state, changed by the commands that arrive while stopping.</summary>
+    private readonly record struct AfterStop(bool StartAgain, IActorRef? RetireTo)
+    {
+        public static readonly AfterStop Stay = new(false, null);
+        public static readonly AfterStop Start = new(true, null);
+        public static AfterStop Retire(IActorRef replyTo) => new(false, replyTo);
+    }
 
     // For the restart policy (RestartDecider): when the current process was spawned, and the recent restarts.
     private DateTimeOffset _spawnedAt;
@@ -217,19 +226,14 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         Receive<InstanceProtocol.Restart>(m =>
         {
             _startWaiters.Add(m.ReplyTo);
-            _startWhenStopped = true;
-            BeginStop(child, "restart requested");
+            BeginStop(child, "restart requested", AfterStop.Start);
         });
         Receive<InstanceProtocol.Stop>(m =>
         {
             _stopWaiters.Add(m.ReplyTo);
-            BeginStop(child, "stop requested");
+            BeginStop(child, "stop requested", AfterStop.Stay);
         });
-        Receive<InstanceProtocol.Retire>(m =>
-        {
-            _retireWaiter = m.ReplyTo;
-            BeginStop(child, "removed from the config");
-        });
+        Receive<InstanceProtocol.Retire>(m => BeginStop(child, "removed from the config", AfterStop.Retire(m.ReplyTo)));
         Receive<InstanceProtocol.Reconfigure>(m =>
         {
             TakeSpec(m.Spec);
@@ -239,13 +243,12 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
                 return;
             }
             _startWaiters.Add(m.ReplyTo);
-            _startWhenStopped = true;
-            BeginStop(child, "config changed");
+            BeginStop(child, "config changed", AfterStop.Start);
         });
         ProcessCommon(child);
     }
 
-    private void Stopping(IChildProcess child)
+    private void Stopping(IChildProcess child, AfterStop after)
     {
         Receive<StopTimeElapsed>(_ =>
         {
@@ -269,38 +272,43 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
             Timers.Cancel(StopTimeKey);
             Timers.Cancel(StuckKey);
             Reap(child);
-            TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status);
+            TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status,
+                startsAgain: after.StartAgain);
             Become(Stopped);
-            if (_retireWaiter is { } retire) Retired(retire);
-            else if (_startWhenStopped) Spawn(1, null);
+            if (after.RetireTo is { } retire) Retired(retire);
+            else if (after.StartAgain) Spawn(1, null);
         });
+        // A start while stopping starts again afterwards (not when the instance is being removed); a stop cancels it.
         Receive<InstanceProtocol.Start>(m =>
         {
             _startWaiters.Add(m.ReplyTo);
-            _startWhenStopped = _retireWaiter is null;
+            if (after.RetireTo is null) StopThen(child, AfterStop.Start);
         });
         Receive<InstanceProtocol.Restart>(m =>
         {
             _startWaiters.Add(m.ReplyTo);
-            _startWhenStopped = _retireWaiter is null;
+            if (after.RetireTo is null) StopThen(child, AfterStop.Start);
         });
         Receive<InstanceProtocol.Stop>(m =>
         {
-            _startWhenStopped = false;
             _stopWaiters.Add(m.ReplyTo);
+            StopThen(child, after with { StartAgain = false });
         });
-        Receive<InstanceProtocol.Retire>(m =>
-        {
-            _retireWaiter = m.ReplyTo;
-            _startWhenStopped = false;
-        });
+        Receive<InstanceProtocol.Retire>(m => StopThen(child, AfterStop.Retire(m.ReplyTo)));
         Receive<InstanceProtocol.Reconfigure>(m =>
         {
             TakeSpec(m.Spec);
-            if (_startWhenStopped) _startWaiters.Add(m.ReplyTo);
+            if (after.StartAgain) _startWaiters.Add(m.ReplyTo);
             else Reply(m.ReplyTo, true, "updated");
         });
         ProcessCommon(child);
+    }
+
+    /// <summary>Stay in STOPPING with another follow-up (no transition: the state is the same).</summary>
+    private void StopThen(IChildProcess child, AfterStop after)
+    {
+        _pendingRetire = after.RetireTo;
+        Become(() => Stopping(child, after));
     }
 
     private void ProcessCommon(IChildProcess child)
@@ -326,7 +334,6 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
     private void Spawn(int attempt, IActorRef? replyTo, bool inPostRestart = false)
     {
         if (replyTo is not null) _startWaiters.Add(replyTo);
-        _startWhenStopped = false;
         var request = SpawnRequests.For(_spec, _index);
         switch (_spawner.Spawn(request))
         {
@@ -464,12 +471,15 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         return at < 0 ? (reason, null) : (reason[..at], reason[(at + 2)..]);
     }
 
-    private void BeginStop(IChildProcess child, string reason)
+    /// <summary>Enters STOPPING (what follows once the process is gone is <paramref name="after"/>) and sends the stop
+    /// signal.</summary>
+    private void BeginStop(IChildProcess child, string reason, AfterStop after)
     {
         Timers.Cancel(StartTimeKey);
         Timers.StartSingleTimer(StopTimeKey, StopTimeElapsed.Instance, _spec.StopTime);
-        TransitionTo(ProcessState.Stopping, $"{reason}: sending {Signals.Name(_spec.StopSignal)}", child.Pid);
-        Become(() => Stopping(child));
+        TransitionTo(ProcessState.Stopping, $"{reason}: sending {Signals.Name(_spec.StopSignal)}", child.Pid,
+            startsAgain: after.StartAgain);
+        StopThen(child, after);
         // A stopped program leaves nothing behind: whatever of its group outlives the leader (a descendant that
         // ignores the stop signal) is SIGKILLed just before the leader is reaped.
         child.KillRestOfGroupOnExit();
@@ -496,7 +506,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
     private void Retired(IActorRef replyTo)
     {
         Reply(replyTo, true, "removed");
-        _retireWaiter = null;
+        _pendingRetire = null;
         Context.Stop(Self);
     }
 
@@ -514,7 +524,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
     }
 
     /// <summary>The one place a state changes: status, log, event stream, and the commands waiting for it.</summary>
-    private void TransitionTo(ProcessState next, string reason, int? pid = null, ExitStatus? exit = null)
+    /// <param name="startsAgain">For STOPPING/STOPPED: the instance starts again afterwards, so commands waiting for
+    /// its start keep waiting.</param>
+    private void TransitionTo(ProcessState next, string reason, int? pid = null, ExitStatus? exit = null, bool startsAgain = false)
     {
         var from = _status.State;
         if (!Transitions.IsLegal(from, next))
@@ -543,10 +555,10 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         else
             _log.Info("{Instance} {From} -> {To}: {Reason}", Name, from.Display(), next.Display(), reason);
         Context.System.EventStream.Publish(transition);
-        AnswerWaiters(next, reason);
+        AnswerWaiters(next, reason, startsAgain);
     }
 
-    private void AnswerWaiters(ProcessState next, string reason)
+    private void AnswerWaiters(ProcessState next, string reason, bool startsAgain)
     {
         switch (next)
         {
@@ -556,7 +568,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
             case ProcessState.Backoff or ProcessState.Fatal:
                 Answer(_startWaiters, false, reason);
                 break;
-            case ProcessState.Stopping or ProcessState.Stopped when !_startWhenStopped:
+            case ProcessState.Stopping or ProcessState.Stopped when !startsAgain:
                 Answer(_startWaiters, false, "stopped before it was running");
                 break;
         }
@@ -584,7 +596,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
             _alive = null;
         }
         foreach (var waiter in _startWaiters.Concat(_stopWaiters)) Reply(waiter, false, "supervisor stopped");
-        if (_retireWaiter is { } retire) Reply(retire, true, "removed");
+        if (_pendingRetire is { } retire) Reply(retire, true, "removed");
         base.PostStop();
     }
 }
