@@ -23,6 +23,7 @@ namespace Taskmaster.Core.Processes;
 public sealed class PosixSpawner : IProcessSpawner
 {
     private const int PipeSize = 1 << 20;
+    private const int ENODEV = 19;
     private readonly LogFiles logFiles;
     private readonly int daemonUmask = NativeSpawn.DaemonUmask();
 
@@ -141,10 +142,7 @@ public sealed class PosixSpawner : IProcessSpawner
                 if (Tracking.Cgroups is { } tree)
                 {
                     var dir = tree.InstanceDirectory(request.Slot ?? request.Name);
-                    if (EnterableCgroup(dir) is { } problem) return Release(opened, fds, Fail(Other, problem));
-                    cgroupFd = OpenForWrite(Path.Join(dir, "cgroup.procs"));
-                    if (cgroupFd < 0)
-                        return Release(opened, fds, Fail(Other, $"cannot use the instance's cgroup {dir}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}"));
+                    if (OpenCgroupProcs(dir, out cgroupFd) is { } problem) return Release(opened, fds, Fail(Other, problem));
                     fds.Add(cgroupFd);
                     family = new CgroupFamily(dir);
                 }
@@ -159,6 +157,15 @@ public sealed class PosixSpawner : IProcessSpawner
             var plan = new SpawnPlan(path, [.. request.Argv], [.. environment.Select(kv => kv.Key + "=" + kv.Value)], request.WorkingDir,
                 outWrite, errWrite, request.Umask ?? daemonUmask, user, cgroupFd);
             var rc = NativeSpawn.Run(plan, out var pid, out var step);
+            // ENODEV: the slot's cgroup was removed between our open and the child's write (the previous process of
+            // this slot was just reaped, and its empty cgroup released). Nothing ran yet: make it again, retry.
+            for (var retry = 0; rc == ENODEV && step == SpawnStub.Step.Cgroup && family is CgroupFamily again && retry < 3; retry++)
+            {
+                CloseFd(fds, cgroupFd);
+                if (OpenCgroupProcs(again.Directory, out cgroupFd) is { } problem) return Release(opened, fds, Fail(Other, problem));
+                fds.Add(cgroupFd);
+                rc = NativeSpawn.Run(plan with { CgroupProcsFd = cgroupFd }, out pid, out step);
+            }
             if (outWrite >= 0) CloseFd(fds, outWrite);
             if (errWrite >= 0) CloseFd(fds, errWrite);
             if (cgroupFd >= 0) CloseFd(fds, cgroupFd);
@@ -191,6 +198,17 @@ public sealed class PosixSpawner : IProcessSpawner
         {
             return Release(opened, fds, Fail(LogFileUnavailable, $"cannot open log file {e.Path}: {e.Message}"));
         }
+    }
+
+    /// <summary>The instance's cgroup made ready (<see cref="EnterableCgroup"/>) and its <c>cgroup.procs</c> opened for
+    /// the child to write itself into; null, or why not.</summary>
+    private static string? OpenCgroupProcs(string dir, out int fd)
+    {
+        fd = -1;
+        if (EnterableCgroup(dir) is { } problem) return problem;
+        fd = OpenForWrite(Path.Join(dir, "cgroup.procs"));
+        return fd >= 0 ? null
+            : $"cannot use the instance's cgroup {dir}: {Marshal.GetPInvokeErrorMessage(Tmds.Linux.LibC.errno)}";
     }
 
     /// <summary>Creates the instance's cgroup if needed. One that still holds processes is what an earlier run of
