@@ -415,11 +415,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         var afterRunning = _status.State == ProcessState.Running;
         if (afterRunning)
         {
-            // An exit after RUNNING is EXITED first, whatever follows (supervisord's contract).
-            var (what, rest) = decision.Verdict == Verdict.RestartLater
-                ? SplitThrottle(decision.Reason)
-                : (decision.Reason, null);
-            TransitionTo(ProcessState.Exited, $"{what} (pid {pid}){leftovers}", exit: exit);
+            // An exit after RUNNING is EXITED first, whatever follows (supervisord's contract); a throttled restart
+            // then waits in BACKOFF, its reason the throttle.
+            TransitionTo(ProcessState.Exited, $"{decision.Cause} (pid {pid}){leftovers}", exit: exit);
             switch (decision.Verdict)
             {
                 case Verdict.RestartNow:
@@ -427,7 +425,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
                     Spawn(decision.NextAttempt, null, inPostRestart: true);
                     return;
                 case Verdict.RestartLater:
-                    EnterBackoff(decision, rest ?? decision.Reason, null);
+                    EnterBackoff(decision, decision.Reason, null);
                     return;
                 default:
                     Become(Exited);
@@ -462,13 +460,6 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         TransitionTo(ProcessState.Backoff, reason, exit: exit);
         var next = decision.NextAttempt;
         Become(() => Backoff(next));
-    }
-
-    /// <summary><c>exit status 1 (unexpected); restart throttled: …</c> → the exit, and the throttle for BACKOFF.</summary>
-    private static (string Exit, string? Throttle) SplitThrottle(string reason)
-    {
-        var at = reason.IndexOf("; restart throttled", StringComparison.Ordinal);
-        return at < 0 ? (reason, null) : (reason[..at], reason[(at + 2)..]);
     }
 
     /// <summary>Enters STOPPING (what follows once the process is gone is <paramref name="after"/>) and sends the stop

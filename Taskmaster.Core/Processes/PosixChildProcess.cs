@@ -86,21 +86,7 @@ public sealed class PosixChildProcess : IChildProcess
 
     /// <summary>The state letter of <c>/proc/PID/stat</c> (the field after the command's closing parenthesis) is
     /// <c>T</c>. The pid is still this child's: it is not reaped before <see cref="Exited"/> completes.</summary>
-    public bool IsSuspended
-    {
-        get
-        {
-            if (exited.Task.IsCompleted) return false;
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{Pid}/stat");
-                var close = stat.LastIndexOf(')');
-                return close >= 0 && close + 2 < stat.Length && stat[close + 2] == 'T';
-            }
-            catch (IOException) { return false; }
-            catch (UnauthorizedAccessException) { return false; }
-        }
-    }
+    public bool IsSuspended => !exited.Task.IsCompleted && ProcTable.Read(Pid) is { State: 'T' };
 
     public void OnExit(Action<ExitStatus> callback)
     {

@@ -176,8 +176,7 @@ public static class SafeFile
             }
             try
             {
-                Check(fd, path, trusted);
-                var st = Stat(fd);
+                var st = Check(fd, path, trusted);
                 if ((st.Mode & S_IFMT) != S_IFREG) throw new IOException($"refusing {path}: not a regular file");
                 if ((st.Mode & 0x12) != 0) throw new IOException($"refusing {path}: it is writable by group or others");
                 var buffer = new byte[maxBytes + 1];
@@ -309,12 +308,14 @@ public static class SafeFile
         return fd;
     }
 
-    private static void Check(int fd, string path, uint[] trusted)
+    /// <summary>Refuses what the daemon must not write through (or act on); returns the stat it checked.</summary>
+    private static FileStat Check(int fd, string path, uint[] trusted)
     {
         var st = Stat(fd);
         if (!trusted.Contains(st.Uid)) throw new IOException($"refusing {path}: it is owned by uid {st.Uid}");
         if ((st.Mode & S_IFMT) == S_IFREG && st.Links != 1) throw new IOException($"refusing {path}: it has {st.Links} hard links");
         if ((st.Mode & S_IFMT) == S_IFDIR) throw new IOException($"{path}: is a directory");
+        return st;
     }
 
     /// <summary>Files the kernel provides (<c>/dev/stdout</c>, <c>/dev/null</c>, <c>/proc/self/fd/1</c>): nobody

@@ -18,8 +18,6 @@ public static class LeftoverRecovery
     /// time; null for a program the config no longer has (then SIGTERM and 10 s).</summary>
     public delegate (int Signal, TimeSpan StopTime)? StopPolicy(string program);
 
-    public sealed record Report(int Found, int Killed, int StillAlive, IReadOnlyList<string> Lines);
-
     private sealed class Target
     {
         public required string What { get; init; }
@@ -31,7 +29,7 @@ public static class LeftoverRecovery
         public bool Killed { get; set; }
     }
 
-    public static Report Run(StateSnapshot? snapshot, CgroupTree? tree, StopPolicy policy, Action<string> log)
+    public static void Run(StateSnapshot? snapshot, CgroupTree? tree, StopPolicy policy, Action<string> log)
     {
         var targets = new List<Target>();
         var handledCgroups = new HashSet<string>(StringComparer.Ordinal);
@@ -57,9 +55,8 @@ public static class LeftoverRecovery
             var (signal, stopTime) = policy(program) ?? (r.StopSignal, r.StopTime);
             targets.Add(new Target { What = $"{r.Name} (pid {r.Pid})", Leader = r.Pid, StartTicks = r.StartTicks, Signal = signal, StopTime = stopTime });
         }
-        if (targets.Count == 0) return new Report(0, 0, 0, []);
+        if (targets.Count == 0) return;
 
-        var lines = new List<string>();
         log($"found {targets.Count} instance(s) left running by a previous daemon on this socket: " +
             string.Join(", ", targets.Select(t => t.What)) + "; stopping them before autostart");
         var started = Environment.TickCount64;
@@ -78,7 +75,7 @@ public static class LeftoverRecovery
                 alive++;
                 if (!t.Killed && Environment.TickCount64 - started >= (long)t.StopTime.TotalMilliseconds)
                 {
-                    lines.Add($"{t.What}: still running {t.StopTime.TotalSeconds:0.###} s after {Signals.Name(t.Signal)}: SIGKILL");
+                    log($"{t.What}: still running {t.StopTime.TotalSeconds:0.###} s after {Signals.Name(t.Signal)}: SIGKILL");
                     Send(t, Signals.SIGKILL);
                     t.Killed = true;
                 }
@@ -87,10 +84,8 @@ public static class LeftoverRecovery
             Thread.Sleep(50);
         }
         var still = targets.Count(Alive);
-        foreach (var line in lines) log(line);
         if (still > 0) log($"{still} leftover instance(s) could not be stopped (stuck in the kernel?)");
         foreach (var t in targets.Where(t => t.Cgroup is not null)) CgroupTree.TryRemove(t.Cgroup!);
-        return new Report(targets.Count, targets.Count(t => t.Killed), still, lines);
     }
 
     private static void Send(Target t, int signal)

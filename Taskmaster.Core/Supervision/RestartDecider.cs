@@ -52,7 +52,8 @@ public sealed record RestartHistory(ImmutableArray<DateTimeOffset> Recent, int T
 /// <param name="NextAttempt">The attempt number the next start counts as (1 after RUNNING and after a throttle).</param>
 /// <param name="Reason">For the transition: <c>exited too quickly: exit status 1 (attempt 1 of 4; next in 1 s)</c>.</param>
 /// <param name="Expected">For an exit after RUNNING: the code is in <c>exitcodes</c>.</param>
-/// <param name="Cause">What failed, without the attempt count (<c>exited too quickly: exit status 1</c>).</param>
+/// <param name="Cause">What failed, without the attempt count or the throttle (<c>exited too quickly: exit status 1</c>,
+/// <c>exit status 1 (unexpected)</c>): the reason of FATAL, and of EXITED after RUNNING.</param>
 public sealed record RestartDecision(Verdict Verdict, TimeSpan Delay, int NextAttempt, string Reason, RestartHistory History,
     bool Expected = false, string Cause = "");
 
@@ -111,18 +112,18 @@ public static class RestartDecider
         var limit = policy.Limit;
         // Up for a whole interval: whatever loop there was is over.
         if (limit.Enabled && exit.RanFor >= limit.Interval) history = RestartHistory.Empty;
-        if (!restart) return new RestartDecision(Verdict.Exited, TimeSpan.Zero, 1, what, history, expected);
-        if (!limit.Enabled) return new RestartDecision(Verdict.RestartNow, TimeSpan.Zero, 1, what, history, expected);
+        if (!restart) return new RestartDecision(Verdict.Exited, TimeSpan.Zero, 1, what, history, expected, what);
+        if (!limit.Enabled) return new RestartDecision(Verdict.RestartNow, TimeSpan.Zero, 1, what, history, expected, what);
 
         var since = now - limit.Interval;
         var recent = history.Recent.Where(t => t > since).Append(now).ToImmutableArray();
         if (recent.Length <= limit.Burst)
-            return new RestartDecision(Verdict.RestartNow, TimeSpan.Zero, 1, what, history with { Recent = recent }, expected);
+            return new RestartDecision(Verdict.RestartNow, TimeSpan.Zero, 1, what, history with { Recent = recent }, expected, what);
         var throttled = history.Throttled + 1;
         var delay = Jittered(policy.Backoff, policy.Backoff.DelayFor(throttled), jitter);
         return new RestartDecision(Verdict.RestartLater, delay, 1,
-            $"{what}; restart throttled: {recent.Length} in {Seconds(limit.Interval)} s; next in {Seconds(delay)} s",
-            new RestartHistory(recent, throttled), expected);
+            $"restart throttled: {recent.Length} in {Seconds(limit.Interval)} s; next in {Seconds(delay)} s",
+            new RestartHistory(recent, throttled), expected, what);
     }
 
     /// <summary><paramref name="delay"/> × (1 + jitter × <c>backoff_jitter</c>), still capped at <c>backoff_max</c>

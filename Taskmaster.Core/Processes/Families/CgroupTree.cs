@@ -25,7 +25,10 @@ public sealed class CgroupTree
     private readonly string mount, mountRoot;
 
     /// <summary>The directory of a cgroup named as <c>/proc/PID/cgroup</c> names it (relative to the hierarchy).</summary>
-    public string Absolute(string cgroup)
+    public string Absolute(string cgroup) => DirectoryOf(mount, mountRoot, cgroup);
+
+    /// <summary>Where a cgroup's directory is, given the hierarchy's mount point and the mount's root within it.</summary>
+    private static string DirectoryOf(string mount, string mountRoot, string cgroup)
     {
         if (mountRoot != "/" && cgroup.StartsWith(mountRoot, StringComparison.Ordinal)) cgroup = cgroup[mountRoot.Length..];
         return Path.Join(mount, cgroup.TrimStart('/'));
@@ -50,9 +53,7 @@ public sealed class CgroupTree
             why = "no cgroup v2 hierarchy is mounted";
             return null;
         }
-        var relative = own;
-        if (mountRoot != "/" && relative.StartsWith(mountRoot, StringComparison.Ordinal)) relative = relative[mountRoot.Length..];
-        var parent = Path.Join(mount, relative.TrimStart('/'));
+        var parent = DirectoryOf(mount, mountRoot, own);
         var root = Path.Join(parent, "taskmasterd-" + Hash(key));
         try
         {

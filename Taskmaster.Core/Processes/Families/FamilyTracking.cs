@@ -26,9 +26,6 @@ public sealed partial class FamilyTracking
     /// <summary>One line for the start-up log and <c>taskmasterctl version</c>.</summary>
     public string Description { get; }
 
-    /// <summary><c>cgroup</c> or <c>process-group</c>.</summary>
-    public string Mechanism => Cgroups is null ? "process-group" : "cgroup";
-
     /// <summary>Process groups only, no subreaper: what a test host or library user gets by default.</summary>
     public static readonly FamilyTracking ProcessGroups = new(null, false, "process groups");
 
