@@ -15,12 +15,15 @@ namespace Taskmaster.Actors.Instances;
 /// <item>STARTING → BACKOFF when it exits before <c>starttime</c> (whatever the code) or cannot be spawned;
 ///   BACKOFF → STARTING after <c>Backoff.DelayFor(attempt)</c> (1 s, 2 s, 4 s … capped at 30 s by default);
 ///   BACKOFF → FATAL when attempt <c>startretries + 1</c> failed, with the last reason.</item>
-/// <item>RUNNING → EXITED when it exits on its own; → STARTING at once when <see cref="ExitClassifier"/> says so.
+/// <item>RUNNING → EXITED when it exits on its own; → STARTING at once or after a throttle's BACKOFF when the
+///   program's policy says so (<see cref="RestartDecider"/>, applied by the supervisor's strategy).
 ///   A start after RUNNING counts from 1 again: such restarts are not limited by <c>startretries</c>.</item>
 /// <item>STARTING/RUNNING → STOPPING on stop (<c>stopsignal</c> to the group, SIGKILL to the group after
 ///   <c>stoptime</c>) → STOPPED once reaped. BACKOFF → STOPPED on stop.</item>
 /// </list>
-/// Every transition goes through <see cref="TransitionTo"/>: logged, published on the event stream as an
+/// A state is entered by one call (<c>EnterRunning</c>, <c>EnterBackoff</c>, …): its behaviour, its timer and the
+/// transition together. Every transition goes through <see cref="TransitionTo"/>: checked against
+/// <see cref="Transitions.Legal"/>, logged, published on the event stream as an
 /// <see cref="InstanceTransition"/>, and used to answer waiting commands. <see cref="PostStop"/> kills the
 /// process group of a process still alive, so an actor stop or crash never leaves a process behind.
 /// </summary>
@@ -149,13 +152,12 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         {
             Timers.Cancel(BackoffKey);
             _stopWaiters.Add(m.ReplyTo);
-            TransitionTo(ProcessState.Stopped, "stopped while in backoff");
-            Become(Stopped);
+            EnterStopped("stopped while in backoff");
         });
         Receive<InstanceProtocol.Retire>(m =>
         {
             Timers.Cancel(BackoffKey);
-            TransitionTo(ProcessState.Stopped, "stopped while in backoff");
+            EnterStopped("stopped while in backoff");
             Retired(m.ReplyTo);
         });
         Receive<InstanceProtocol.Reconfigure>(m =>
@@ -186,11 +188,8 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
 
     private void Starting(IChildProcess child, int attempt)
     {
-        Receive<StartTimeElapsed>(_ =>
-        {
-            TransitionTo(ProcessState.Running, $"up for {_spec.StartTime.TotalSeconds:0.###} s", child.Pid);
-            Become(() => Running(child));
-        });
+        Receive<StartTimeElapsed>(_ => EnterRunning(child, $"up for {_spec.StartTime.TotalSeconds:0.###} s"));
+        Receive<InstanceProtocol.Start>(m => _startWaiters.Add(m.ReplyTo)); // answered once RUNNING
         Receive<ChildExited>(m => m.Child == child, m =>
         {
             Timers.Cancel(StartTimeKey);
@@ -205,6 +204,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
 
     private void Running(IChildProcess child)
     {
+        Receive<InstanceProtocol.Start>(m => Reply(m.ReplyTo, true, "already started"));
         Receive<ChildExited>(m => m.Child == child, m =>
         {
             Reap(child);
@@ -215,14 +215,9 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         WithProcess(child);
     }
 
-    /// <summary>Commands that STARTING and RUNNING answer alike.</summary>
+    /// <summary>Commands that STARTING and RUNNING answer alike (a start is answered by each of them).</summary>
     private void WithProcess(IChildProcess child)
     {
-        Receive<InstanceProtocol.Start>(m =>
-        {
-            if (_status.State == ProcessState.Running) Reply(m.ReplyTo, true, "already started");
-            else _startWaiters.Add(m.ReplyTo);
-        });
         Receive<InstanceProtocol.Restart>(m =>
         {
             _startWaiters.Add(m.ReplyTo);
@@ -272,9 +267,7 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
             Timers.Cancel(StopTimeKey);
             Timers.Cancel(StuckKey);
             Reap(child);
-            TransitionTo(ProcessState.Stopped, $"stopped: {m.Status} (pid {child.Pid}){LeftoversOf(child)}", exit: m.Status,
-                startsAgain: after.StartAgain);
-            Become(Stopped);
+            EnterStopped($"stopped: {m.Status} (pid {child.Pid}){LeftoversOf(child)}", m.Status, after.StartAgain);
             if (after.RetireTo is { } retire) Retired(retire);
             else if (after.StartAgain) Spawn(1, null);
         });
@@ -344,17 +337,8 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
                 var self = Self;
                 child.OnExit(status => self.Tell(new ChildExited(child, status)));
                 var what = attempt == 1 ? "spawned" : $"spawned (attempt {attempt} of {_spec.StartRetries + 1})";
-                if (_spec.StartTime <= TimeSpan.Zero)
-                {
-                    TransitionTo(ProcessState.Starting, what, child.Pid);
-                    TransitionTo(ProcessState.Running, "started (starttime 0)", child.Pid);
-                    Become(() => Running(child));
-                    return;
-                }
-                // The timer is armed before the transition is published: whoever sees STARTING can advance time.
-                Timers.StartSingleTimer(StartTimeKey, StartTimeElapsed.Instance, _spec.StartTime);
-                TransitionTo(ProcessState.Starting, what, child.Pid);
-                Become(() => Starting(child, attempt));
+                if (_spec.StartTime <= TimeSpan.Zero) EnterRunning(child, "started (starttime 0)", passingStarting: what);
+                else EnterStarting(child, attempt, what);
                 break;
             case SpawnResult.Failed failed:
                 var why = failed.Message.StartsWith("spawn error", StringComparison.Ordinal) ? failed.Message : "spawn error: " + failed.Message;
@@ -417,29 +401,23 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         {
             // An exit after RUNNING is EXITED first, whatever follows (supervisord's contract); a throttled restart
             // then waits in BACKOFF, its reason the throttle.
-            TransitionTo(ProcessState.Exited, $"{decision.Cause} (pid {pid}){leftovers}", exit: exit);
+            EnterExited($"{decision.Cause} (pid {pid}){leftovers}", exit);
             switch (decision.Verdict)
             {
                 case Verdict.RestartNow:
-                    Become(Exited);
                     Spawn(decision.NextAttempt, null, inPostRestart: true);
                     return;
                 case Verdict.RestartLater:
                     EnterBackoff(decision, decision.Reason, null);
                     return;
                 default:
-                    Become(Exited);
                     return;
             }
         }
         if (decision.Verdict == Verdict.Fatal)
-        {
-            TransitionTo(ProcessState.Backoff, decision.Reason + leftovers, exit: exit);
-            TransitionTo(ProcessState.Fatal, $"gave up after {decision.NextAttempt} attempts: {decision.Cause}");
-            Become(Fatal);
-            return;
-        }
-        EnterBackoff(decision, decision.Reason + leftovers, exit);
+            EnterFatal($"gave up after {decision.NextAttempt} attempts: {decision.Cause}", passingBackoff: decision.Reason + leftovers, exit);
+        else
+            EnterBackoff(decision, decision.Reason + leftovers, exit);
     }
 
     /// <summary>A spawn failed in PostRestart: everything else waits until the failure is raised, then goes to the
@@ -454,23 +432,11 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         ReceiveAny(_ => Stash.Stash());
     }
 
-    private void EnterBackoff(RestartDecision decision, string reason, ExitStatus? exit)
-    {
-        Timers.StartSingleTimer(BackoffKey, BackoffElapsed.Instance, decision.Delay);
-        TransitionTo(ProcessState.Backoff, reason, exit: exit);
-        var next = decision.NextAttempt;
-        Become(() => Backoff(next));
-    }
-
     /// <summary>Enters STOPPING (what follows once the process is gone is <paramref name="after"/>) and sends the stop
     /// signal.</summary>
     private void BeginStop(IChildProcess child, string reason, AfterStop after)
     {
-        Timers.Cancel(StartTimeKey);
-        Timers.StartSingleTimer(StopTimeKey, StopTimeElapsed.Instance, _spec.StopTime);
-        TransitionTo(ProcessState.Stopping, $"{reason}: sending {Signals.Name(_spec.StopSignal)}", child.Pid,
-            startsAgain: after.StartAgain);
-        StopThen(child, after);
+        EnterStopping(child, $"{reason}: sending {Signals.Name(_spec.StopSignal)}", after);
         // A stopped program leaves nothing behind: whatever of its group outlives the leader (a descendant that
         // ignores the stop signal) is SIGKILLed just before the leader is reaped.
         child.KillRestOfGroupOnExit();
@@ -514,7 +480,65 @@ public sealed class ProcessInstanceActor : ReceiveActor, IWithTimers, IWithUnbou
         if (oldName != Name) _log.Info("{Instance} is now named {NewName} (numprocs {NumProcs})", oldName, Name, spec.NumProcs);
     }
 
-    /// <summary>The one place a state changes: status, log, event stream, and the commands waiting for it.</summary>
+    // ---------------------------------------------------------------- entering a state
+    // One call per state: the transition (status, log, event stream, waiting commands) and the state's behaviour,
+    // together with the timer the state runs on. Nothing else calls TransitionTo or Become with a state's behaviour.
+
+    private void EnterStopped(string reason, ExitStatus? exit = null, bool startsAgain = false)
+    {
+        TransitionTo(ProcessState.Stopped, reason, exit: exit, startsAgain: startsAgain);
+        Become(Stopped);
+    }
+
+    private void EnterExited(string reason, ExitStatus? exit)
+    {
+        TransitionTo(ProcessState.Exited, reason, exit: exit);
+        Become(Exited);
+    }
+
+    /// <summary>FATAL is reached from BACKOFF (the diagram's only arrow to it): the failed attempt is published as
+    /// BACKOFF with <paramref name="passingBackoff"/>, then FATAL.</summary>
+    private void EnterFatal(string reason, string passingBackoff, ExitStatus? exit)
+    {
+        TransitionTo(ProcessState.Backoff, passingBackoff, exit: exit);
+        TransitionTo(ProcessState.Fatal, reason);
+        Become(Fatal);
+    }
+
+    private void EnterBackoff(RestartDecision decision, string reason, ExitStatus? exit)
+    {
+        Timers.StartSingleTimer(BackoffKey, BackoffElapsed.Instance, decision.Delay);
+        TransitionTo(ProcessState.Backoff, reason, exit: exit);
+        var next = decision.NextAttempt;
+        Become(() => Backoff(next));
+    }
+
+    private void EnterStarting(IChildProcess child, int attempt, string reason)
+    {
+        // The timer is armed before the transition is published: whoever sees STARTING can advance time.
+        Timers.StartSingleTimer(StartTimeKey, StartTimeElapsed.Instance, _spec.StartTime);
+        TransitionTo(ProcessState.Starting, reason, child.Pid);
+        Become(() => Starting(child, attempt));
+    }
+
+    /// <param name="passingStarting">With starttime 0: STARTING is published with this reason on the way.</param>
+    private void EnterRunning(IChildProcess child, string reason, string? passingStarting = null)
+    {
+        if (passingStarting is not null) TransitionTo(ProcessState.Starting, passingStarting, child.Pid);
+        TransitionTo(ProcessState.Running, reason, child.Pid);
+        Become(() => Running(child));
+    }
+
+    private void EnterStopping(IChildProcess child, string reason, AfterStop after)
+    {
+        Timers.Cancel(StartTimeKey);
+        Timers.StartSingleTimer(StopTimeKey, StopTimeElapsed.Instance, _spec.StopTime);
+        TransitionTo(ProcessState.Stopping, reason, child.Pid, startsAgain: after.StartAgain);
+        StopThen(child, after);
+    }
+
+    /// <summary>The one place a state changes: status, log, event stream, and the commands waiting for it. Called
+    /// only by the Enter methods above.</summary>
     /// <param name="startsAgain">For STOPPING/STOPPED: the instance starts again afterwards, so commands waiting for
     /// its start keep waiting.</param>
     private void TransitionTo(ProcessState next, string reason, int? pid = null, ExitStatus? exit = null, bool startsAgain = false)
