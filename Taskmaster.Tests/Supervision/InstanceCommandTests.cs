@@ -7,35 +7,13 @@ using Taskmaster.Core.Supervision;
 
 namespace Taskmaster.Tests.Supervision;
 
-/// <summary>Every arrow of DESIGN §4's state machine, with a fake spawner and virtual time.</summary>
-public sealed class InstanceStateMachineTests(ITestOutputHelper output) : SupervisionTestKit(output)
+/// <summary>
+/// What an instance does on a user's command, with a fake spawner and virtual time: stop (stopsignal, SIGKILL after
+/// stoptime, from STARTING and BACKOFF), start and its answers, restart, signal, status, log reopening, and the actor's
+/// own stop (no process left behind). What follows a process's own exit is the policy's: <see cref="PolicyScenarioTests"/>.
+/// </summary>
+public sealed class InstanceCommandTests(ITestOutputHelper output) : SupervisionTestKit(output)
 {
-    [Fact]
-    public void Autostart_goes_from_STOPPED_through_STARTING_to_RUNNING_once_starttime_has_passed()
-    {
-        var spec = Spec("web") with { StartTime = TimeSpan.FromSeconds(3) };
-        StartInstance(spec);
-
-        var starting = ExpectTransition("web", ProcessState.Starting);
-        Assert.Equal(ProcessState.Stopped, starting.From);
-        Assert.Equal(Spawner.LastOf("web").Pid, starting.Pid);
-
-        Clock.Advance(TimeSpan.FromMilliseconds(2999));
-        ExpectNoTransition();
-        Clock.Advance(TimeSpan.FromMilliseconds(1));
-        var running = ExpectTransition("web", ProcessState.Running);
-        Assert.Equal(ProcessState.Starting, running.From);
-        Assert.Equal(starting.Pid, running.Pid);
-    }
-
-    [Fact]
-    public void Starttime_zero_counts_as_running_at_once()
-    {
-        StartInstance(Spec("web") with { StartTime = TimeSpan.Zero });
-        ExpectTransition("web", ProcessState.Starting);
-        ExpectTransition("web", ProcessState.Running);
-    }
-
     [Fact]
     public void Spawn_request_carries_the_concrete_output_paths_and_the_program_settings()
     {
@@ -56,150 +34,6 @@ public sealed class InstanceStateMachineTests(ITestOutputHelper output) : Superv
         Assert.Equal(new OutputTarget("/var/log/web-0.err", 1024, 2), request.Stderr);
         Assert.Equal("1", request.Env["A"]);
         Assert.Equal(("/tmp", 18), (request.WorkingDir, request.Umask));
-    }
-
-    [Fact]
-    public void Exit_before_starttime_goes_to_BACKOFF_and_retries_after_the_delay()
-    {
-        StartInstance(Spec("web"));
-        ExpectTransition("web", ProcessState.Starting);
-        Spawner.LastOf("web").Exit(1);
-
-        var backoff = ExpectTransition("web", ProcessState.Backoff);
-        Assert.Equal(ProcessState.Starting, backoff.From);
-        Assert.Null(backoff.Pid);
-        Assert.Equal(1, backoff.ExitCode);
-        Assert.Contains("exited too quickly", backoff.Reason);
-
-        Clock.Advance(TimeSpan.FromSeconds(1));
-        var retry = ExpectTransition("web", ProcessState.Starting);
-        Assert.Equal(ProcessState.Backoff, retry.From);
-        Assert.Equal(2, Spawner.SpawnCount("web"));
-    }
-
-    [Fact]
-    public void Exit_before_starttime_with_an_expected_code_is_still_a_failed_start()
-    {
-        StartInstance(Spec("web") with { ExitCodes = [0], AutoRestart = AutoRestart.Never });
-        ExpectTransition("web", ProcessState.Starting);
-        Spawner.LastOf("web").Exit(0);
-        ExpectTransition("web", ProcessState.Backoff);
-    }
-
-    [Fact]
-    public void Startretries_3_means_4_attempts_then_FATAL_with_the_last_reason()
-    {
-        StartInstance(Spec("web") with { StartRetries = 3 });
-        for (var attempt = 1; attempt <= 4; attempt++)
-        {
-            ExpectTransition("web", ProcessState.Starting);
-            Spawner.LastOf("web").Exit(attempt);
-            ExpectTransition("web", ProcessState.Backoff);
-            if (attempt < 4) Clock.Advance(TimeSpan.FromSeconds(30));
-        }
-        var fatal = ExpectTransition("web", ProcessState.Fatal);
-        Assert.Equal(ProcessState.Backoff, fatal.From);
-        Assert.Contains("exit status 4", fatal.Reason);
-        Assert.Equal(4, Spawner.SpawnCount("web"));
-
-        Clock.Advance(TimeSpan.FromMinutes(10));
-        ExpectNoTransition();
-        Assert.Equal(4, Spawner.SpawnCount("web"));
-    }
-
-    [Fact]
-    public void Backoff_delay_grows_by_the_factor_and_is_capped()
-    {
-        var spec = Spec("web") with { StartRetries = 5, Backoff = new BackoffSpec(TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(3)) };
-        StartInstance(spec);
-        // Delays before attempts 2..5: 1 s, 2 s, 3 s (4 capped), 3 s (8 capped).
-        foreach (var delay in new[] { 1.0, 2.0, 3.0, 3.0 })
-        {
-            ExpectTransition("web", ProcessState.Starting);
-            Spawner.LastOf("web").Exit(1);
-            ExpectTransition("web", ProcessState.Backoff);
-            var before = Spawner.SpawnCount("web");
-            Clock.Advance(TimeSpan.FromSeconds(delay) - TimeSpan.FromMilliseconds(1));
-            ExpectNoTransition();
-            Assert.Equal(before, Spawner.SpawnCount("web"));
-            Clock.Advance(TimeSpan.FromMilliseconds(1));
-        }
-        ExpectTransition("web", ProcessState.Starting);
-    }
-
-    [Fact]
-    public void Spawn_error_is_a_failed_start_and_ends_FATAL_with_the_spawn_error()
-    {
-        Spawner.Before = _ => new SpawnResult.Failed(SpawnErrorKind.CommandNotFound, "spawn error: command not found: /bin/web");
-        StartInstance(Spec("web") with { StartRetries = 1 });
-
-        var first = ExpectTransition("web", ProcessState.Backoff);
-        Assert.Equal(ProcessState.Stopped, first.From);
-        Assert.Null(first.Pid);
-        Clock.Advance(TimeSpan.FromSeconds(1));
-        ExpectTransition("web", ProcessState.Backoff);
-        var fatal = ExpectTransition("web", ProcessState.Fatal);
-        Assert.Contains("command not found", fatal.Reason);
-        Assert.Equal(2, Spawner.Requests.Count);
-    }
-
-    [Theory]
-    [InlineData(AutoRestart.Unexpected, 0, false)]
-    [InlineData(AutoRestart.Unexpected, 3, true)]
-    [InlineData(AutoRestart.Always, 0, true)]
-    [InlineData(AutoRestart.Always, 3, true)]
-    [InlineData(AutoRestart.Never, 0, false)]
-    [InlineData(AutoRestart.Never, 3, false)]
-    public void Running_exit_goes_to_EXITED_and_restarts_by_policy_and_exit_code(AutoRestart policy, int code, bool restarts)
-    {
-        var spec = Spec("web") with { AutoRestart = policy, ExitCodes = [0, 2] };
-        StartInstance(spec);
-        var first = BringToRunning("web", spec);
-
-        first.Exit(code);
-        var exited = ExpectTransition("web", ProcessState.Exited);
-        Assert.Equal(ProcessState.Running, exited.From);
-        Assert.Equal(code, exited.ExitCode);
-        Assert.Null(exited.Pid);
-        Assert.Contains(code == 0 ? "(expected)" : "(unexpected)", exited.Reason);
-        if (restarts)
-        {
-            var again = ExpectTransition("web", ProcessState.Starting);
-            Assert.Equal(ProcessState.Exited, again.From);
-            Assert.NotEqual(first.Pid, again.Pid);
-        }
-        else
-        {
-            ExpectNoTransition();
-            Assert.Equal(1, Spawner.SpawnCount("web"));
-        }
-    }
-
-    [Fact]
-    public void Death_by_signal_is_unexpected_even_when_0_is_expected()
-    {
-        var spec = Spec("web") with { AutoRestart = AutoRestart.Unexpected, ExitCodes = [0] };
-        StartInstance(spec);
-        BringToRunning("web", spec).Kill(Signals.SIGKILL);
-
-        var exited = ExpectTransition("web", ProcessState.Exited);
-        Assert.Equal(Signals.SIGKILL, exited.ExitSignal);
-        Assert.Contains("SIGKILL", exited.Reason);
-        ExpectTransition("web", ProcessState.Starting);
-    }
-
-    [Fact]
-    public void Restarts_after_reaching_RUNNING_are_not_limited_by_startretries()
-    {
-        var spec = Spec("web") with { StartRetries = 0, AutoRestart = AutoRestart.Always };
-        StartInstance(spec);
-        for (var i = 0; i < 5; i++)
-        {
-            BringToRunning("web", spec).Exit(1);
-            AwaitTransition("web", ProcessState.Exited);
-        }
-        ExpectTransition("web", ProcessState.Starting);
-        Assert.Equal(6, Spawner.SpawnCount("web"));
     }
 
     [Fact]
@@ -273,30 +107,6 @@ public sealed class InstanceStateMachineTests(ITestOutputHelper output) : Superv
         Clock.Advance(TimeSpan.FromMinutes(5));
         ExpectNoTransition();
         Assert.Equal(1, Spawner.SpawnCount("web"));
-    }
-
-    [Fact]
-    public void A_user_start_from_FATAL_resets_the_retry_count()
-    {
-        var instance = StartInstance(Spec("web") with { StartRetries = 1 });
-        ExpectTransition("web", ProcessState.Starting);
-        Spawner.LastOf("web").Exit(1);
-        ExpectTransition("web", ProcessState.Backoff);
-        Clock.Advance(TimeSpan.FromSeconds(1));
-        ExpectTransition("web", ProcessState.Starting);
-        Spawner.LastOf("web").Exit(1);
-        ExpectTransition("web", ProcessState.Backoff);
-        ExpectTransition("web", ProcessState.Fatal);
-
-        instance.Tell(new InstanceProtocol.Start(TestActor));
-        var again = ExpectTransition("web", ProcessState.Starting);
-        Assert.Equal(ProcessState.Fatal, again.From);
-        Spawner.LastOf("web").Exit(1);
-        var backoff = ExpectTransition("web", ProcessState.Backoff);
-        Assert.Contains("attempt 1 of 2", backoff.Reason);
-        ExpectOutcome("web", ok: false);
-        Clock.Advance(TimeSpan.FromSeconds(1));
-        ExpectTransition("web", ProcessState.Starting);
     }
 
     [Fact]
@@ -419,25 +229,5 @@ public sealed class InstanceStateMachineTests(ITestOutputHelper output) : Superv
         Clock.Advance(spec.StartTime);
         ExpectTransition("web", ProcessState.Running);
         ExpectOutcome("web", ok: true);
-    }
-
-    [Fact]
-    public void A_user_start_during_BACKOFF_starts_at_once_with_a_fresh_count()
-    {
-        var instance = StartInstance(Spec("web") with { StartRetries = 1 });
-        ExpectTransition("web", ProcessState.Starting);
-        Spawner.LastOf("web").Exit(1);
-        ExpectTransition("web", ProcessState.Backoff);
-
-        instance.Tell(new InstanceProtocol.Start(TestActor));
-        var starting = ExpectTransition("web", ProcessState.Starting);
-        Assert.Equal(ProcessState.Backoff, starting.From);
-        Assert.Equal("spawned", starting.Reason);
-        Spawner.LastOf("web").Exit(1);
-        Assert.Contains("attempt 1 of 2", ExpectTransition("web", ProcessState.Backoff).Reason);
-        ExpectOutcome("web", ok: false);
-        Clock.Advance(TimeSpan.FromSeconds(1)); // the cancelled retry timer fires no extra spawn
-        ExpectTransition("web", ProcessState.Starting);
-        Assert.Equal(3, Spawner.SpawnCount("web"));
     }
 }
