@@ -73,6 +73,7 @@ internal sealed class DashboardApp
 
     private static int RunUi(string socketPath)
     {
+        ApplyTerminalGuiConfiguration();
         using IApplication app = Application.Create();
         app.Init();
         var dashboard = new DashboardApp(app, socketPath);
@@ -83,6 +84,24 @@ internal sealed class DashboardApp
         app.Run(window);
         dashboard.Stop();
         return 0;
+    }
+
+    /// <summary>
+    /// What Terminal.Gui's module initializer does (its settings applied to its static facades), which the NativeAOT
+    /// build leaves out of start-up (TerminalGui.Substitutions.xml) so that direct-mode commands do not pay for it.
+    /// Under the JIT (tests, the fallback build) the initializer has already run when Terminal.Gui was loaded.
+    /// </summary>
+    private static void ApplyTerminalGuiConfiguration()
+    {
+        if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported) return;
+        try
+        {
+            Terminal.Gui.Configuration.TuiConfigurationBuilder.Shared.ApplyToStaticFacades();
+        }
+        catch (Exception)
+        {
+            // As the initializer itself does: bad settings leave Terminal.Gui on its defaults.
+        }
     }
 
     /// <summary>Whether the daemon answers on <paramref name="socketPath"/>; else why not.</summary>
