@@ -190,6 +190,7 @@ public static class ForegroundDaemon
 
     private static IHost BuildHost(DaemonOptions options, TaskmasterConfig config, DaemonProcesses processes)
     {
+        NoAppConfig.Install();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<IHostLifetime, SignalOwnedLifetime>();
         var debug = DaemonLogger.ParseLevel(options.LogLevel ?? config.Daemon.LogLevel) <= Serilog.Events.LogEventLevel.Debug;
@@ -198,11 +199,12 @@ public static class ForegroundDaemon
             // The daemon owns SIGTERM: Akka's own CLR/SIGTERM hook would terminate the actor system (SIGKILLing every
             // child from PostStop) before the programs are stopped gracefully.
             // Scheduler and dispatcher on threads of their own (ThreadingConfig): no timer or actor waits for the pool.
+            // Nothing is serialized (LocalOnlySerializer), so Newtonsoft.Json is never loaded.
             akka.AddHocon("""
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.log-dead-letters = off
                 akka.log-dead-letters-during-shutdown = off
-                """ + "\n" + ThreadingConfig.Hocon, HoconAddMode.Prepend);
+                """ + "\n" + ThreadingConfig.Hocon + "\n" + LocalOnlySerializer.Hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = debug ? LogLevel.DebugLevel : LogLevel.InfoLevel;
